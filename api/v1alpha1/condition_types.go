@@ -1,0 +1,48 @@
+package v1alpha1
+
+// Condition types. Ready, Reconciling and Stalled follow kstatus
+// (sigs.k8s.io/cli-utils/pkg/kstatus): Reconciling is True while the operator
+// still works towards the spec, Stalled is True when it cannot progress without
+// a change from the user. The others say which part is (not) in place.
+const (
+	// ConditionReady is True when the registry answers with the current spec.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the observed state catches up with the spec.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when progress needs a user's change (bad input).
+	ConditionStalled = "Stalled"
+	// ConditionCertificatesReady is True when serving and token certificates are valid and in place.
+	ConditionCertificatesReady = "CertificatesReady"
+	// ConditionConfigRendered is True when the auth and registry configs are rendered from valid input.
+	ConditionConfigRendered = "ConfigRendered"
+	// ConditionAvailable is True when the Deployment has its desired pods available and updated.
+	ConditionAvailable = "Available"
+	// ConditionStorageEphemeral is True when blobs live in an emptyDir and die with the pod.
+	ConditionStorageEphemeral = "StorageEphemeral"
+	// ConditionRealmReachable is False when clients may fail to reach the realm
+	// (docker_auth layout with a cluster-internal host).
+	ConditionRealmReachable = "RealmReachable"
+)
+
+// Condition reasons.
+const (
+	ReasonSucceeded           = "Succeeded"
+	ReasonProgressing         = "Progressing"
+	ReasonSecretNotFound      = "SecretNotFound"
+	ReasonSecretKeyNotFound   = "SecretKeyNotFound"
+	ReasonInvalidPassword     = "InvalidPassword"
+	ReasonInvalidACL          = "InvalidACL"
+	ReasonInvalidCertificate  = "InvalidCertificate"
+	ReasonIssuerNotFound      = "IssuerNotFound"
+	ReasonCertificatePending  = "CertificatePending"
+	ReasonCertManagerMissing  = "CertManagerNotInstalled"
+	ReasonRotating            = "Rotating"
+	ReasonApplyFailed         = "ApplyFailed"
+	ReasonDeploymentNotReady  = "DeploymentNotAvailable"
+	ReasonRolloutInProgress   = "RolloutInProgress"
+	ReasonEmptyDir            = "EmptyDir"
+	ReasonPersistentVolume    = "PersistentVolumeClaim"
+	ReasonClusterInternalHost = "ClusterInternalHost"
+	ReasonHostReachable       = "Reachable"
+	ReasonFrontDoor           = "FrontDoor"
+)
