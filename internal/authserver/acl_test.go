@@ -1,0 +1,213 @@
+package authserver
+
+import (
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
+	"sigs.k8s.io/yaml"
+)
+
+func mustACL(t testing.TB, y string) *ACL {
+	t.Helper()
+	var entries []authconfig.ACLEntry
+	if err := yaml.Unmarshal([]byte(y), &entries); err != nil {
+		t.Fatal(err)
+	}
+	a, err := CompileACL(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+type aclCase struct {
+	account, typ, name, service, ip string
+	labels                          map[string][]string
+	asked                           string
+	granted                         string
+	rule                            int
+}
+
+func runACLCases(t *testing.T, a *ACL, cases []aclCase) {
+	t.Helper()
+	for _, c := range cases {
+		req := &AccessRequest{Account: c.account, Type: c.typ, Name: c.name, Service: c.service, Labels: c.labels}
+		if req.Type == "" {
+			req.Type = "repository"
+		}
+		if c.ip != "" {
+			req.IP = netip.MustParseAddr(c.ip)
+		}
+		if c.asked != "" {
+			req.Actions = strings.Split(c.asked, ",")
+		}
+		got, rule := a.Authorize(req)
+		if strings.Join(got, ",") != c.granted || rule != c.rule {
+			t.Errorf("%+v: granted %q by rule %d, want %q by rule %d", c, got, rule, c.granted, c.rule)
+		}
+	}
+}
+
+// The classic docker_auth example: admin may do anything, test may pull.
+func TestACLClassic(t *testing.T) {
+	a := mustACL(t, `
+- match: {account: "admin"}
+  actions: ["*"]
+- match: {account: "test"}
+  actions: ["pull"]
+`)
+	runACLCases(t, a, []aclCase{
+		{account: "admin", name: "x/y", asked: "pull,push", granted: "pull,push", rule: 0},
+		{account: "admin", typ: "registry", name: "catalog", asked: "*", granted: "*", rule: 0},
+		{account: "test", name: "x/y", asked: "pull,push", granted: "pull", rule: 1},
+		{account: "test", name: "x/y", asked: "push", granted: "", rule: 1},
+		{account: "test", typ: "registry", name: "catalog", asked: "*", granted: "", rule: 1},
+		{account: "", name: "x/y", asked: "pull", granted: "", rule: NoRule},
+		{account: "admins", name: "x/y", asked: "pull", granted: "", rule: NoRule},
+	})
+}
+
+func TestACLPlaceholdersAndRegex(t *testing.T) {
+	a := mustACL(t, `
+- match: {account: "/.+/", name: "${account}/*"}
+  actions: [pull, push]
+- match: {account: "/^ci-(.+)$/", name: "/^${service}-mirror/.*/"}
+  actions: [pull]
+- match: {name: "shared/${labels:team}/*"}
+  actions: [pull, push]
+- match: {labels: {group: "admins"}}
+  actions: ["*"]
+- match: {account: "", name: "public/*"}
+  actions: [pull]
+- match: {account: "blocked"}
+  actions: []
+- match: {account: "blocked*"}
+  actions: ["*"]
+`)
+	teams := map[string][]string{"team": {"red", "blue"}}
+	admins := map[string][]string{"group": {"devs", "admins"}}
+	runACLCases(t, a, []aclCase{
+		// ${account}/* : own namespace only, one level deep (glob * stops at /).
+		{account: "alice", name: "alice/app", asked: "push,pull", granted: "push,pull", rule: 0},
+		{account: "alice", name: "bob/app", asked: "push", granted: "", rule: NoRule},
+		{account: "alice", name: "alice/a/b", asked: "pull", granted: "", rule: NoRule},
+		// A value is matched literally: a user named "a*" gets no wildcard.
+		{account: "a*", name: "abc/app", asked: "pull", granted: "", rule: NoRule},
+		{account: "a*", name: "a*/app", asked: "pull", granted: "pull", rule: 0},
+		// Regex with ${service}: escaped, so "." in the service is literal.
+		{account: "ci-x", name: "reg.local-mirror/img", service: "reg.local", asked: "pull,push", granted: "pull", rule: 1},
+		{account: "ci-x", name: "regxlocal-mirror/img", service: "reg.local", asked: "pull", granted: "", rule: NoRule},
+		{account: "ci-x", name: "reg.local-mirror", service: "reg.local", asked: "pull", granted: "", rule: NoRule},
+		// Label placeholders: any of the user's values.
+		{account: "carol", name: "shared/blue/app", labels: teams, asked: "pull,push", granted: "pull,push", rule: 2},
+		{account: "carol", name: "shared/green/app", labels: teams, asked: "pull", granted: "", rule: NoRule},
+		{account: "dave", name: "shared/blue/app", asked: "pull", granted: "", rule: NoRule},
+		// Label match conditions.
+		{account: "erin", name: "any/thing", labels: admins, asked: "delete", granted: "delete", rule: 3},
+		// Anonymous.
+		{account: "", name: "public/x", asked: "pull,push", granted: "pull", rule: 4},
+		// An empty action list matches and denies: first match wins.
+		{account: "blocked", name: "x", asked: "pull", granted: "", rule: 5},
+		{account: "blockedtoo", name: "x", asked: "pull", granted: "pull", rule: 6},
+	})
+}
+
+func TestACLRegexIsUnanchoredLikeDockerAuth(t *testing.T) {
+	a := mustACL(t, `
+- match: {name: "/prod/"}
+  actions: [pull]
+`)
+	runACLCases(t, a, []aclCase{
+		{name: "team/production-app", asked: "pull", granted: "pull", rule: 0},
+		{name: "team/staging", asked: "pull", granted: "", rule: NoRule},
+	})
+}
+
+func TestACLTypeServiceIP(t *testing.T) {
+	a := mustACL(t, `
+- match: {type: "registry", name: "catalog"}
+  actions: ["*"]
+- match: {service: "other.svc"}
+  actions: []
+- match: {ip: "10.1.0.0/16"}
+  actions: [pull]
+- match: {ip: "::1"}
+  actions: [pull, push]
+`)
+	runACLCases(t, a, []aclCase{
+		{typ: "registry", name: "catalog", asked: "*", granted: "*", rule: 0},
+		{name: "x", service: "other.svc", ip: "10.1.2.3", asked: "pull", granted: "", rule: 1},
+		{name: "x", service: "mine", ip: "10.1.2.3", asked: "pull,push", granted: "pull", rule: 2},
+		{name: "x", service: "mine", ip: "::ffff:10.1.2.3", asked: "pull", granted: "pull", rule: 2},
+		{name: "x", service: "mine", ip: "10.2.0.1", asked: "pull", granted: "", rule: NoRule},
+		{name: "x", service: "mine", ip: "::1", asked: "push", granted: "push", rule: 3},
+		{name: "x", service: "mine", asked: "pull", granted: "", rule: NoRule},
+	})
+}
+
+func TestACLLabelCombinationsBounded(t *testing.T) {
+	a := mustACL(t, `
+- match: {name: "${labels:a}/${labels:b}/${labels:c}"}
+  actions: [pull]
+`)
+	vals := func(n int, p string) []string {
+		var out []string
+		for i := range n {
+			out = append(out, p+strings.Repeat("x", i))
+		}
+		return out
+	}
+	small := map[string][]string{"a": vals(3, "a"), "b": vals(3, "b"), "c": vals(3, "c")}
+	huge := map[string][]string{"a": vals(20, "a"), "b": vals(20, "b"), "c": vals(20, "c")}
+	runACLCases(t, a, []aclCase{
+		{name: "axx/bx/c", labels: small, asked: "pull", granted: "pull", rule: 0},
+		{name: "a/b/c", labels: huge, asked: "pull", granted: "", rule: NoRule},
+	})
+}
+
+func TestAuthorizeDoesNotAliasRequest(t *testing.T) {
+	a := mustACL(t, `[{match: {}, actions: ["*"]}]`)
+	asked := []string{"pull"}
+	got, _ := a.Authorize(&AccessRequest{Type: "repository", Name: "x", Actions: asked})
+	got[0] = "changed"
+	if !reflect.DeepEqual(asked, []string{"pull"}) {
+		t.Error("granted actions alias the request")
+	}
+}
+
+// FuzzACLMatch checks that placeholder values never act as patterns: a rule
+// naming ${account} (glob) or ^${account}$ (regex) matches exactly the
+// requesting account, whatever characters it has.
+func FuzzACLMatch(f *testing.F) {
+	for _, s := range [][2]string{{"alice", "alice"}, {"a*", "abc"}, {"a.b", "axb"}, {"[x]", "x"}, {`a\`, `a\`}, {"", ""}, {"?", "z"}} {
+		f.Add(s[0], s[1], "team")
+	}
+	acl := mustACL(f, `
+- match: {account: "${account}", name: "${name}"}
+  actions: [pull]
+- match: {account: "/^${account}$/", name: "/^${labels:team}$/"}
+  actions: [push]
+- match: {account: "/^${name}$/"}
+  actions: [delete]
+`)
+	f.Fuzz(func(t *testing.T, account, name, team string) {
+		req := &AccessRequest{Account: account, Type: "repository", Name: name, Labels: map[string][]string{"team": {team}}, Actions: []string{"pull", "push", "delete"}}
+		got, rule := acl.Authorize(req)
+		// Rule 0 always matches: a value filled into its own field matches itself.
+		if rule != 0 || !reflect.DeepEqual(got, []string{"pull"}) {
+			t.Fatalf("account %q name %q: rule %d granted %v, want rule 0 [pull]", account, name, rule, got)
+		}
+		// The regex rules: ^${labels:team}$ matches name iff team == name.
+		req.Name = name + "-other"
+		got, rule = acl.Authorize(req)
+		if rule == 1 && team != req.Name {
+			t.Fatalf("team %q matched name %q", team, req.Name)
+		}
+		if rule == 2 && account != req.Name {
+			t.Fatalf("account %q matched as name %q", account, req.Name)
+		}
+	})
+}
