@@ -24,10 +24,15 @@ build() {
   local dir=$1 out=$2 pkg=$3 ldflags=${4:-} tags=${5:-}
   [ -x "$out" ] && return 0
   mkdir -p "$(dirname "$out")"
+  # One build per binary at a time: parallel test runs share the cache.
+  exec {lock}>"$out.lock"
+  flock "$lock"
+  if [ -x "$out" ]; then exec {lock}>&-; return 0; fi
   local s=$SECONDS
   log "building $(basename "$out") ($pkg) ..."
   (cd "$HERE/tools/$dir" && go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
+  exec {lock}>&-
   log "built $(basename "$out") in $((SECONDS - s))s"
 }
 
@@ -76,7 +81,4 @@ tool() {
 
 [ $# -gt 0 ] || { echo "usage: $0 TOOL..." >&2; exit 2; }
 mkdir -p "$CACHE"
-# One build at a time per cache: parallel test runs and make targets share it.
-exec 9>"$CACHE/.build.lock"
-flock 9
 for t in "$@"; do tool "$t"; done

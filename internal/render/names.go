@@ -1,0 +1,34 @@
+package render
+
+import "github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
+
+// Names of the objects one RegistryAuth owns (DESIGN §3).
+type Names struct {
+	ServingCA      string // operator-issued serving CA (only without another TLS source)
+	ServingTLS     string // serving certificate and key
+	TokenCA        string // token CA; its bundle is the registry's rootcertbundle
+	TokenSigning   string // short-lived signing key and certificate
+	AuthConfig     string // rendered auth config and refresh-token key
+	RegistryConfig string // rendered registry config.yml
+	HTTPSecret     string // REGISTRY_HTTP_SECRET shared by replicas
+	Deployment     string
+	Service        string
+	Data           string // PersistentVolumeClaim, when storage asks for one
+}
+
+// NamesFor derives the object names from the RegistryAuth's name.
+func NamesFor(ra *v1alpha1.RegistryAuth) Names {
+	n := ra.Name
+	return Names{
+		ServingCA:      n + "-ca",
+		ServingTLS:     n + "-tls",
+		TokenCA:        n + "-token-ca",
+		TokenSigning:   n + "-token",
+		AuthConfig:     n + "-auth",
+		RegistryConfig: n + "-registry",
+		HTTPSecret:     n + "-http",
+		Deployment:     n,
+		Service:        n,
+		Data:           n + "-data",
+	}
+}

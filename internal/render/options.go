@@ -1,0 +1,33 @@
+// Package render holds the pure builders of everything a RegistryAuth owns:
+// given the resource, operator-wide options and resolved inputs, each returns
+// the full desired object. Nothing here talks to the API server.
+package render
+
+import (
+	"time"
+)
+
+// Options are operator-wide settings (manager flags).
+type Options struct {
+	// ClusterDomain completes Service DNS names (default cluster.local).
+	ClusterDomain string
+	// AuthImage is the operator's own image; the builtin auth container runs it.
+	AuthImage string
+	// DockerAuthImage is the default image of the docker_auth provider.
+	DockerAuthImage string
+	// CALifetime, ServingLifetime and SigningLifetime of generated certificates.
+	CALifetime      time.Duration
+	ServingLifetime time.Duration
+	SigningLifetime time.Duration
+}
+
+// DefaultOptions are the documented defaults of the manager flags.
+func DefaultOptions() Options {
+	return Options{
+		ClusterDomain:   "cluster.local",
+		DockerAuthImage: "cesanta/docker_auth:1.14.0",
+		CALifetime:      10 * 365 * 24 * time.Hour,
+		ServingLifetime: 90 * 24 * time.Hour,
+		SigningLifetime: 7 * 24 * time.Hour,
+	}
+}
