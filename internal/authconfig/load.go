@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -73,11 +74,13 @@ func readBounded(path string) ([]byte, error) {
 }
 
 // describeTypeError turns encoding/json's type error into one that names the
-// config path the way a person wrote it.
+// config path and the kinds involved, never the value (it may be a password
+// written in the wrong place).
 func describeTypeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s: expected %s, got %s", te.Field, te.Type, te.Value)
+		kind, _, _ := strings.Cut(te.Value, " ")
+		return fmt.Errorf("%s: expected %s, got %s", te.Field, te.Type, kind)
 	}
-	return err
+	return errors.New("a value has the wrong type")
 }

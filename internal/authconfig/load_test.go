@@ -66,7 +66,8 @@ func TestLoadRejects(t *testing.T) {
 		{"empty", "", "config is empty"},
 		{"not a mapping", "- a\n- b\n", "mapping at the top level"},
 		{"bad yaml", "server: [\n", "not valid YAML"},
-		{"wrong type", strings.Replace(base, "expiration: 900", "expiration: soon", 1), "token.expiration"},
+		{"wrong type", strings.Replace(base, "expiration: 900", "expiration: soon", 1), "token.expiration: expected int64, got string"},
+		{"number password", strings.Replace(base, `"$2y$05$wg386rrYnW7mSNAteMvYkeiKBVeA7R9gOPVYBeE5BHAOEGrfedyPa"`, "918273645", 1), "users.password: expected string, got number"},
 		{"no issuer", strings.Replace(base, `issuer: "Acme auth server"`, "", 1), "token.issuer is required"},
 		{"zero expiration", strings.Replace(base, "expiration: 900", "expiration: 0", 1), "token.expiration must be a positive"},
 		{"no addr", strings.Replace(base, `addr: ":5001"`, "", 1), "server.addr is required"},
@@ -83,6 +84,9 @@ func TestLoadRejects(t *testing.T) {
 			_, _, err := Parse([]byte(tc.yaml))
 			if err == nil {
 				t.Fatalf("Parse accepted it; want error containing %q", tc.wantErr)
+			}
+			if strings.Contains(err.Error(), "918273645") || strings.Contains(err.Error(), "badmin") {
+				t.Errorf("error quotes a password: %q", err)
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("error = %q\nwant it to contain %q", err, tc.wantErr)

@@ -50,8 +50,10 @@ func validateUser(name string, u *User) []error {
 		}
 		return []error{fmt.Errorf("%s.password is required (only the anonymous \"\" user may omit it)", where)}
 	}
+	// The bcrypt error is not included: for a plaintext password it would
+	// quote the first character.
 	if _, err := bcrypt.Cost([]byte(u.Password)); err != nil {
-		return []error{fmt.Errorf("%s.password is not a bcrypt hash (%v); plaintext passwords are not accepted", where, err)}
+		return []error{fmt.Errorf("%s.password is not a bcrypt hash; plaintext passwords are not accepted", where)}
 	}
 	return nil
 }

@@ -1,0 +1,69 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Main runs the auth-server subcommand and returns the process exit code.
+func Main(args []string) int {
+	return run(args, os.Stderr)
+}
+
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("auth-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := Options{}
+	fs.StringVar(&o.ConfigPath, "config", "/etc/registry-auth/config/auth_config.yml", "docker_auth-compatible config file")
+	fs.StringVar(&o.Upstream, "upstream", "", "registry to proxy to, e.g. http://127.0.0.1:5001; empty serves the token endpoint only")
+	fs.StringVar(&o.MonitoringAddr, "monitoring-addr", ":9090", "address for /healthz, /readyz and /metrics")
+	fs.StringVar(&o.RefreshKeyPath, "refresh-key-file", "", "file with the key that signs refresh tokens (shared by all replicas)")
+	fs.DurationVar(&o.ReloadInterval, "reload-interval", 2*time.Second, "how often to check the files for changes")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 25*time.Second, "how long in-flight requests may finish after SIGTERM")
+	fs.DurationVar(&o.IdleTimeout, "proxy-idle-timeout", 5*time.Minute, "cut a proxied transfer after this long without a byte")
+	fs.DurationVar(&o.CacheTTL, "credential-cache-ttl", 2*time.Minute, "how long a verified password is remembered (0 disables)")
+	fs.DurationVar(&o.RefreshTokenTTL, "refresh-token-ttl", 30*24*time.Hour, "lifetime of refresh tokens")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "auth-server: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "auth-server: --log-level: %v\n", err)
+		return 2
+	}
+	if o.ReloadInterval <= 0 || o.DrainTimeout <= 0 || o.RefreshTokenTTL <= 0 {
+		fmt.Fprintln(stderr, "auth-server: --reload-interval, --drain-timeout and --refresh-token-ttl must be positive")
+		return 2
+	}
+	o.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lv}))
+
+	s, err := New(o)
+	if err != nil {
+		o.Logger.Error("cannot start", "error", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := s.Run(ctx); err != nil {
+		o.Logger.Error("server failed", "error", err)
+		return 1
+	}
+	o.Logger.Info("stopped")
+	return 0
+}
