@@ -49,7 +49,7 @@ type RegistrySpec struct {
 	// +kubebuilder:validation:MaxLength=512
 	Image string `json:"image,omitempty"`
 
-	// Storage for the registry's blobs: exactly one kind. Default emptyDir,
+	// Storage for the registry's blobs: at most one kind. Default emptyDir,
 	// whose data dies with the pod (the StorageEphemeral condition says so).
 	// +optional
 	// +kubebuilder:default={emptyDir:{}}
@@ -60,8 +60,8 @@ type RegistrySpec struct {
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
 }
 
-// StorageSpec holds exactly one storage kind.
-// +kubebuilder:validation:XValidation:rule="(has(self.emptyDir) ? 1 : 0) + (has(self.persistentVolumeClaim) ? 1 : 0) == 1",message="storage: set exactly one of emptyDir and persistentVolumeClaim"
+// StorageSpec holds at most one storage kind; none means emptyDir.
+// +kubebuilder:validation:XValidation:rule="!(has(self.emptyDir) && has(self.persistentVolumeClaim))",message="storage: set only one of emptyDir and persistentVolumeClaim"
 type StorageSpec struct {
 	// EmptyDir keeps blobs in a pod-local volume: for trying things out.
 	// +optional

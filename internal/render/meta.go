@@ -41,3 +41,8 @@ func objectMeta(ra *v1alpha1.RegistryAuth, name, component string) metav1.Object
 		OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ra, v1alpha1.GroupVersion.WithKind("RegistryAuth"))},
 	}
 }
+
+// typeMeta is set on every desired object: server-side apply needs it.
+func typeMeta(apiVersion, kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+}

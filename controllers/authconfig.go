@@ -1,0 +1,104 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/passwords"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
+)
+
+// userProblem is why one user could not be rendered.
+type userProblem struct {
+	reason, message string
+}
+
+// reconcileAuthConfig renders users (bcrypt hashes only) and the ACL into the
+// auth Secret. The auth container reloads it live, so it is not a restart input.
+func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *state) error {
+	current, err := r.getSecret(ctx, st.ra.Namespace, st.names.AuthConfig)
+	if err != nil {
+		return err
+	}
+	existing := map[string]string{}
+	if cfg, _, err := authconfig.Parse(secretData(current, authconfig.ConfigFile)); err == nil {
+		for name, u := range cfg.Users {
+			if u != nil {
+				existing[name] = u.Password
+			}
+		}
+	}
+	hashes, problems, err := r.resolvePasswords(ctx, st, existing)
+	if err != nil {
+		return err
+	}
+	cfg, err := render.AuthConfig(st.ra, st.wiring, hashes)
+	if err != nil {
+		// Keep serving the last good config: nothing is applied.
+		r.fail(st, v1alpha1.ConditionConfigRendered, v1alpha1.ReasonInvalidACL, "auth config not rendered: "+err.Error())
+		return nil
+	}
+	out, err := authconfig.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	refreshKey := secretData(current, authconfig.RefreshKeyFile)
+	if _, err := authconfig.ParseRefreshKey(refreshKey); err != nil {
+		refreshKey = randomSecret()
+	}
+	if _, err := r.Applier.Apply(ctx, render.AuthSecret(st.ra, out, refreshKey)); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.message
+		}
+		r.fail(st, v1alpha1.ConditionConfigRendered, problems[0].reason, strings.Join(msgs, "; "))
+		return nil
+	}
+	st.set(v1alpha1.ConditionConfigRendered, true, v1alpha1.ReasonSucceeded,
+		fmt.Sprintf("%d users and %d ACL rules rendered", len(hashes), len(st.ra.Spec.Auth.ACL)))
+	return nil
+}
+
+// resolvePasswords reads each user's Secret. A user whose password cannot be
+// read is left out (it cannot log in) and reported; the others keep working.
+func (r *RegistryAuthReconciler) resolvePasswords(ctx context.Context, st *state, existing map[string]string) (map[string]string, []userProblem, error) {
+	hashes := map[string]string{}
+	var problems []userProblem
+	for _, u := range st.ra.Spec.Auth.Users {
+		ref := u.PasswordSecretRef
+		key := ref.Key
+		if key == "" {
+			key = "password"
+		}
+		s, err := r.getSecret(ctx, st.ra.Namespace, ref.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if s == nil {
+			problems = append(problems, userProblem{v1alpha1.ReasonSecretNotFound,
+				fmt.Sprintf("user %q: Secret %q not found in namespace %q", u.Name, ref.Name, st.ra.Namespace)})
+			continue
+		}
+		value, ok := s.Data[key]
+		if !ok {
+			problems = append(problems, userProblem{v1alpha1.ReasonSecretKeyNotFound,
+				fmt.Sprintf("user %q: Secret %q has no key %q", u.Name, ref.Name, key)})
+			continue
+		}
+		src := passwords.Source{SecretUID: string(s.UID), ResourceVersion: s.ResourceVersion, Key: key}
+		h, err := r.Hasher.Resolve(src, value, existing[u.Name])
+		if err != nil {
+			problems = append(problems, userProblem{v1alpha1.ReasonInvalidPassword,
+				fmt.Sprintf("user %q: password in Secret %q key %q: %v", u.Name, ref.Name, key, err)})
+			continue
+		}
+		hashes[u.Name] = h
+	}
+	return hashes, problems, nil
+}

@@ -1,0 +1,45 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
+)
+
+// reconcileDeployment applies the pods with the hash of the restart inputs
+// collected by the steps before, and reports availability.
+func (r *RegistryAuthReconciler) reconcileDeployment(ctx context.Context, st *state) error {
+	d := render.DesiredDeployment(st.ra, st.opts, render.RestartHash(st.restartInputs...))
+	if _, err := r.Applier.Apply(ctx, d); err != nil {
+		return err
+	}
+	st.deployment = d
+	ok, reason, msg := deploymentAvailable(d)
+	st.set(v1alpha1.ConditionAvailable, ok, reason, msg)
+	return nil
+}
+
+// deploymentAvailable: every desired pod is updated and available, as
+// observed for the current generation.
+func deploymentAvailable(d *appsv1.Deployment) (bool, string, string) {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	s := d.Status
+	switch {
+	case s.ObservedGeneration < d.Generation:
+		return false, v1alpha1.ReasonRolloutInProgress, "the Deployment controller has not yet observed the current spec"
+	case want == 0:
+		return false, v1alpha1.ReasonDeploymentNotReady, "spec.replicas is 0"
+	case s.UpdatedReplicas < want:
+		return false, v1alpha1.ReasonRolloutInProgress, fmt.Sprintf("%d of %d pods updated", s.UpdatedReplicas, want)
+	case s.AvailableReplicas < want:
+		return false, v1alpha1.ReasonDeploymentNotReady, fmt.Sprintf("%d of %d pods available", s.AvailableReplicas, want)
+	case s.Replicas > want:
+		return false, v1alpha1.ReasonRolloutInProgress, fmt.Sprintf("%d old pods still terminating", s.Replicas-want)
+	}
+	return true, v1alpha1.ReasonSucceeded, fmt.Sprintf("%d of %d pods available", s.AvailableReplicas, want)
+}

@@ -1,0 +1,30 @@
+package controllers
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// getSecret reads a Secret from the cache; nil when it does not exist.
+func (r *RegistryAuthReconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	s := &corev1.Secret{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, s)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// secretData returns a key of a possibly missing Secret.
+func secretData(s *corev1.Secret, key string) []byte {
+	if s == nil {
+		return nil
+	}
+	return s.Data[key]
+}

@@ -1,0 +1,50 @@
+package controllers
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
+)
+
+// maxRequeue bounds the wait for the next renewal check.
+const maxRequeue = 12 * time.Hour
+
+// state is what the sub-reconcilers of one reconcile hand to each other.
+type state struct {
+	ra    *v1alpha1.RegistryAuth
+	opts  render.Options
+	names render.Names
+	now   time.Time
+
+	svc    *corev1.Service
+	wiring render.Wiring
+	// bundle is the registry's rootcertbundle.
+	bundle []byte
+	// restartInputs are what the running containers cannot reload.
+	restartInputs [][]byte
+	deployment    *appsv1.Deployment
+	// renewals are the times certificates want renewing.
+	renewals []time.Time
+	// stalled: problems only a change of the user's input can fix.
+	stalled []string
+}
+
+func newState(ra *v1alpha1.RegistryAuth, opts render.Options, now time.Time) *state {
+	return &state{ra: ra, opts: opts, names: render.NamesFor(ra), now: now}
+}
+
+// requeueAfter is the time to the earliest renewal, so certificates renew
+// even when nothing else happens.
+func (st *state) requeueAfter() time.Duration {
+	d := maxRequeue
+	for _, t := range st.renewals {
+		if w := t.Sub(st.now); w < d {
+			d = max(w, time.Second)
+		}
+	}
+	return d
+}

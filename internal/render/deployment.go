@@ -1,0 +1,272 @@
+package render
+
+import (
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
+)
+
+// Container and volume names.
+const (
+	ContainerRegistry = "registry"
+	ContainerAuth     = "auth"
+
+	volRegistryConfig = "registry-config"
+	volTokenBundle    = "token-bundle"
+	volAuthConfig     = "auth-config"
+	volServingTLS     = "serving-tls"
+	volTokenSigning   = "token-signing"
+	volStorage        = "storage"
+	volTmp            = "tmp"
+
+	// nonRootUID runs both containers; fsGroup makes the storage writable.
+	nonRootUID = 65532
+	// terminationGrace leaves room for the front door and the registry to drain.
+	terminationGrace = 45
+)
+
+// DesiredDeployment builds the registry pods. restartHash (see RestartHash)
+// goes on the pod template, so only inputs the containers cannot reload roll them.
+func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, restartHash string) *appsv1.Deployment {
+	names := NamesFor(ra)
+	pod := corev1.PodSpec{
+		AutomountServiceAccountToken:  ptr.To(false),
+		EnableServiceLinks:            ptr.To(false),
+		TerminationGracePeriodSeconds: ptr.To[int64](terminationGrace),
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsNonRoot:   ptr.To(true),
+			RunAsUser:      ptr.To[int64](nonRootUID),
+			RunAsGroup:     ptr.To[int64](nonRootUID),
+			FSGroup:        ptr.To[int64](nonRootUID),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		Volumes: commonVolumes(ra, names),
+	}
+	if Provider(ra) == v1alpha1.ProviderDockerAuth {
+		pod.Containers = []corev1.Container{registryContainer(ra, true), dockerAuthContainer(ra, opts)}
+	} else {
+		pod.Containers = []corev1.Container{builtinAuthContainer(ra, opts), registryContainer(ra, false)}
+	}
+	return &appsv1.Deployment{
+		TypeMeta:   typeMeta("apps/v1", "Deployment"),
+		ObjectMeta: objectMeta(ra, names.Deployment, "registry"),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(ptr.Deref(ra.Spec.Replicas, 1)),
+			Selector: &metav1.LabelSelector{MatchLabels: SelectorLabels(ra)},
+			Strategy: strategy(ra),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: podMeta(ra, restartHash),
+				Spec:       pod,
+			},
+		},
+	}
+}
+
+// strategy: a ReadWriteOnce claim cannot be mounted by a surge pod on another
+// node, so such registries stop the old pod first; everything else surges.
+func strategy(ra *v1alpha1.RegistryAuth) appsv1.DeploymentStrategy {
+	if pvc := ra.Spec.Registry.Storage.PersistentVolumeClaim; pvc != nil && !hasAccessMode(pvc, corev1.ReadWriteMany) {
+		return appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+	}
+	return appsv1.DeploymentStrategy{
+		Type: appsv1.RollingUpdateDeploymentStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateDeployment{
+			MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+			MaxSurge:       ptr.To(intstr.FromInt32(1)),
+		},
+	}
+}
+
+func builtinAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Container {
+	image := ra.Spec.Auth.Image
+	if image == "" {
+		image = opts.AuthImage
+	}
+	return corev1.Container{
+		Name:  ContainerAuth,
+		Image: image,
+		Args: []string{
+			"auth-server",
+			"--config=" + AuthConfigDir + "/" + authconfig.ConfigFile,
+			"--upstream=http://127.0.0.1:" + strconv.Itoa(PortRegistryHTTP),
+			"--monitoring-addr=:" + strconv.Itoa(PortAuthMonitor),
+			"--refresh-key-file=" + AuthConfigDir + "/" + authconfig.RefreshKeyFile,
+		},
+		Ports: []corev1.ContainerPort{
+			{Name: "https", ContainerPort: PortFrontDoor, Protocol: corev1.ProtocolTCP},
+			{Name: "auth-monitor", ContainerPort: PortAuthMonitor, Protocol: corev1.ProtocolTCP},
+		},
+		ReadinessProbe: httpProbe("/readyz", PortAuthMonitor, 5),
+		LivenessProbe:  httpProbe("/healthz", PortAuthMonitor, 10),
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: volAuthConfig, MountPath: AuthConfigDir, ReadOnly: true},
+			{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true},
+			{Name: volTokenSigning, MountPath: TokenSigningDir, ReadOnly: true},
+		},
+		Resources:       ra.Spec.Auth.Resources,
+		SecurityContext: containerSecurity(),
+	}
+}
+
+func dockerAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Container {
+	image := ra.Spec.Auth.Image
+	if image == "" {
+		image = opts.DockerAuthImage
+	}
+	return corev1.Container{
+		Name:  ContainerAuth,
+		Image: image,
+		Args:  []string{"--v=2", "--alsologtostderr", DockerAuthConfigDir + "/" + authconfig.ConfigFile},
+		Ports: []corev1.ContainerPort{{Name: "auth", ContainerPort: PortAuthSplit, Protocol: corev1.ProtocolTCP}},
+		// docker_auth has no health endpoint: a listening socket is the signal.
+		ReadinessProbe: tcpProbe(PortAuthSplit, 5),
+		LivenessProbe:  tcpProbe(PortAuthSplit, 10),
+		Lifecycle:      preStopSleep(),
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: volAuthConfig, MountPath: DockerAuthConfigDir, ReadOnly: true},
+			{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true},
+			{Name: volTokenSigning, MountPath: TokenSigningDir, ReadOnly: true},
+		},
+		Resources:       ra.Spec.Auth.Resources,
+		SecurityContext: containerSecurity(),
+	}
+}
+
+func registryContainer(ra *v1alpha1.RegistryAuth, servesTLS bool) corev1.Container {
+	image := ra.Spec.Registry.Image
+	if image == "" {
+		image = "registry:3"
+	}
+	c := corev1.Container{
+		Name:  ContainerRegistry,
+		Image: image,
+		Args:  []string{"serve", RegistryConfigDir + "/" + RegistryConfigFile},
+		Env: []corev1.EnvVar{
+			{Name: "REGISTRY_HTTP_SECRET", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: NamesFor(ra).HTTPSecret}, Key: KeyHTTPSecret,
+			}}},
+			// Nothing collects traces: without this the registry logs export errors.
+			{Name: "OTEL_TRACES_EXPORTER", Value: "none"},
+		},
+		ReadinessProbe: httpProbe("/debug/health", PortRegistryDebug, 5),
+		LivenessProbe:  httpProbe("/debug/health", PortRegistryDebug, 10),
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: volRegistryConfig, MountPath: RegistryConfigDir, ReadOnly: true},
+			{Name: volTokenBundle, MountPath: TokenBundleDir, ReadOnly: true},
+			{Name: volStorage, MountPath: StorageDir},
+			{Name: volTmp, MountPath: "/tmp"},
+		},
+		Resources:       ra.Spec.Registry.Resources,
+		SecurityContext: containerSecurity(),
+	}
+	debug := corev1.ContainerPort{Name: "registry-debug", ContainerPort: PortRegistryDebug, Protocol: corev1.ProtocolTCP}
+	if servesTLS {
+		// The classic layout: the registry is the TLS endpoint; it never
+		// reloads its certificate, so a renewal rolls the pods (gracefully).
+		c.Ports = []corev1.ContainerPort{{Name: "https", ContainerPort: PortFrontDoor, Protocol: corev1.ProtocolTCP}, debug}
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true})
+		c.Lifecycle = preStopSleep()
+	} else {
+		c.Ports = []corev1.ContainerPort{{Name: "registry-http", ContainerPort: PortRegistryHTTP, Protocol: corev1.ProtocolTCP}, debug}
+	}
+	return c
+}
+
+func commonVolumes(ra *v1alpha1.RegistryAuth, names Names) []corev1.Volume {
+	secret := func(name, secretName string, items ...corev1.KeyToPath) corev1.Volume {
+		return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: secretName, Items: items, DefaultMode: ptr.To[int32](0o440),
+		}}}
+	}
+	tlsItems := []corev1.KeyToPath{{Key: corev1.TLSCertKey, Path: corev1.TLSCertKey}, {Key: corev1.TLSPrivateKeyKey, Path: corev1.TLSPrivateKeyKey}}
+	return []corev1.Volume{
+		{Name: volRegistryConfig, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: names.RegistryConfig},
+		}}},
+		// Only the bundle: the registry never sees the token CA's private key.
+		secret(volTokenBundle, names.TokenCA, corev1.KeyToPath{Key: TokenBundleFile, Path: TokenBundleFile}),
+		secret(volAuthConfig, names.AuthConfig),
+		secret(volServingTLS, ServingSecretName(ra), tlsItems...),
+		secret(volTokenSigning, names.TokenSigning, tlsItems...),
+		storageVolume(ra, names),
+		{Name: volTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+}
+
+func storageVolume(ra *v1alpha1.RegistryAuth, names Names) corev1.Volume {
+	st := ra.Spec.Registry.Storage
+	if st.PersistentVolumeClaim != nil {
+		return corev1.Volume{Name: volStorage, VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: names.Data},
+		}}
+	}
+	ed := &corev1.EmptyDirVolumeSource{}
+	if st.EmptyDir != nil {
+		ed.SizeLimit = st.EmptyDir.SizeLimit
+	}
+	return corev1.Volume{Name: volStorage, VolumeSource: corev1.VolumeSource{EmptyDir: ed}}
+}
+
+// ServingSecretName is the Secret holding the serving certificate in use:
+// the user's own, or the one the operator (or cert-manager for it) writes.
+func ServingSecretName(ra *v1alpha1.RegistryAuth) string {
+	if ra.Spec.TLS.SecretName != "" {
+		return ra.Spec.TLS.SecretName
+	}
+	return NamesFor(ra).ServingTLS
+}
+
+func podMeta(ra *v1alpha1.RegistryAuth, restartHash string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Labels:      Labels(ra, "registry"),
+		Annotations: map[string]string{AnnotationRestartHash: restartHash},
+	}
+}
+
+func containerSecurity() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
+func httpProbe(path string, port int32, period int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(port), Scheme: corev1.URISchemeHTTP}},
+		PeriodSeconds:    period,
+		TimeoutSeconds:   3,
+		FailureThreshold: 3,
+	}
+}
+
+func tcpProbe(port int32, period int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}},
+		PeriodSeconds:    period,
+		TimeoutSeconds:   3,
+		FailureThreshold: 3,
+	}
+}
+
+// preStopSleep keeps a stopping pod serving while endpoints drop it; a sleep
+// action needs no shell in the image (docker_auth's has none).
+func preStopSleep() *corev1.Lifecycle {
+	return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 5}}}
+}
+
+func hasAccessMode(pvc *v1alpha1.PVCStorage, m corev1.PersistentVolumeAccessMode) bool {
+	for _, am := range pvc.AccessModes {
+		if am == m {
+			return true
+		}
+	}
+	return false
+}
