@@ -134,4 +134,3 @@ func (r *RegistryAuthReconciler) userServingCertificate(ctx context.Context, st 
 	}
 	return &servingResult{cert: kp.Cert, certPEM: s.Data[corev1.TLSCertKey], caSecretName: caName, source: "Secret " + name}, nil
 }
-
