@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"crypto/tls"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,8 +74,17 @@ type stack struct {
 
 func newStack(t *testing.T, l layout, mods ...func(*authtest.Options)) *stack {
 	t.Helper()
-	authPort, monPort, regPort := freePort(t), freePort(t), freePort(t)
-	o := authtest.Options{Addr: hostPort(authPort), Issuer: issuer, Users: users, ACL: acl, Expiration: 300}
+	return newStackOn(t, l, "127.0.0.1", mods...)
+}
+
+// newStackOn serves clients on ip (the registry and the monitoring port stay
+// on 127.0.0.1, as inside a pod).
+func newStackOn(t *testing.T, l layout, ip string, mods ...func(*authtest.Options)) *stack {
+	t.Helper()
+	authPort, monPort, regPort := freePortOn(t, ip), freePort(t), freePort(t)
+	front := net.JoinHostPort(ip, itoa(authPort))
+	o := authtest.Options{Addr: front, Issuer: issuer, Users: users, ACL: acl, Expiration: 300,
+		Hosts: []string{"localhost", "127.0.0.1", ip}}
 	for _, m := range mods {
 		m(&o)
 	}
@@ -82,7 +92,7 @@ func newStack(t *testing.T, l layout, mods ...func(*authtest.Options)) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{env: env, authBase: "https://" + hostPort(authPort), monitor: hostPort(monPort),
+	s := &stack{env: env, authBase: "https://" + front, monitor: hostPort(monPort),
 		tls: &tls.Config{RootCAs: authtest.Pool(env.ServingCA)}}
 	s.authArgs = []string{authBin,
 		"--config=" + env.ConfigPath(), "--refresh-key-file=" + env.RefreshKeyPath(),
@@ -90,13 +100,16 @@ func newStack(t *testing.T, l layout, mods ...func(*authtest.Options)) *stack {
 
 	switch l {
 	case frontDoor, registry28:
-		s.host = hostPort(authPort)
+		s.host = front
 		upstream := "http://" + hostPort(regPort)
 		s.registry = s.startRegistry(t, l, hostPort(regPort), s.authBase+"/auth/token")
 		waitHTTP(t, s.registry, upstream+"/v2/", nil, http.StatusUnauthorized)
 		s.authArgs = append(s.authArgs, "--upstream="+upstream)
 		s.startAuth(t)
 	case staticRealm:
+		if ip != "127.0.0.1" {
+			t.Fatal("the static-realm layout is served on loopback only")
+		}
 		s.host = hostPort(regPort)
 		s.startAuth(t)
 		// The realm names the token server by DNS name: go-containerregistry
