@@ -49,9 +49,37 @@ test-envtest: ## Controller tests against a real kube-apiserver + etcd.
 test-dataplane: ## Token server with the real registry and real clients.
 	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" go test -count=1 -timeout 30m ./test/dataplane/...
 
+.PHONY: test-chart
+test-chart: ## Chart vs code (RBAC markers, CRDs, kustomize, schema) and the image builder.
+	go test -count=1 ./test/chart/... ./hack/...
+
 .PHONY: test-e2e
-test-e2e: ## End-to-end on a local single-node cluster.
-	@echo "test-e2e: arrives with the local cluster (issue 4)"
+test-e2e: test-chart ## End-to-end on the local e2e cluster: built, brought up, tested, torn down.
+	hack/e2e.sh
+
+##@ Local cluster and demo (docs/local-cluster.md)
+
+CLUSTER ?= demo
+
+.PHONY: images
+images: ## Build the image archives into bin/images (operator, registry:3, pause, coredns, e2e probe).
+	hack/images/build.sh
+
+.PHONY: cluster-up
+cluster-up: images ## Bring up the local single-node cluster (CLUSTER=demo|e2e).
+	hack/cluster/up.sh $(CLUSTER)
+
+.PHONY: cluster-down
+cluster-down: ## Tear the local cluster down, leaving nothing behind (CLUSTER=demo|e2e).
+	hack/cluster/down.sh $(CLUSTER)
+
+.PHONY: demo
+demo: ## Build, bring up the demo cluster, install the operator and the sample registry, print how to use it.
+	hack/demo.sh
+
+.PHONY: demo-down
+demo-down: ## Remove everything make demo created.
+	hack/cluster/down.sh demo
 
 .PHONY: bench
 bench: ## Benchmarks (not part of make test); figures go to docs/benchmarks.md.

@@ -1,0 +1,143 @@
+package chart
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestHelmLintStrict(t *testing.T) {
+	if out, err := run(t, tool(t, "helm", "helm"), "lint", "--strict", chartDir); err != nil {
+		t.Fatalf("helm lint --strict: %v\n%s", err, out)
+	}
+}
+
+// TestManagerGetsItsOwnImage: the image the manager runs is the image it
+// renders for auth containers (flag and env), digest pins included.
+func TestManagerGetsItsOwnImage(t *testing.T) {
+	for _, set := range [][]string{
+		nil,
+		{"--set", "image.repository=example.org/rao", "--set", "image.tag=v9"},
+		{"--set", "image.digest=sha256:" + strings.Repeat("a", 64)},
+	} {
+		d := find(t, mustHelmTemplate(t, set...), "Deployment", release)
+		c := container(t, d)
+		image := c["image"].(string)
+		if v, _ := flag(args(t, d), "auth-image"); v != image {
+			t.Errorf("%v: --auth-image=%q, container image %q", set, v, image)
+		}
+		if env := envValue(c, "OPERATOR_IMAGE"); env != image {
+			t.Errorf("%v: OPERATOR_IMAGE=%q, container image %q", set, env, image)
+		}
+	}
+	d := find(t, mustHelmTemplate(t, "--set", "image.digest=sha256:"+strings.Repeat("b", 64)), "Deployment", release)
+	if img := container(t, d)["image"].(string); !strings.HasSuffix(img, "@sha256:"+strings.Repeat("b", 64)) {
+		t.Errorf("digest not used: %s", img)
+	}
+}
+
+// TestManagerContract: the flags the operator's manager implements, the
+// namespace env for leader election and the node-trust ConfigMap.
+func TestManagerContract(t *testing.T) {
+	d := find(t, mustHelmTemplate(t), "Deployment", release)
+	a := args(t, d)
+	for name, want := range map[string]string{
+		"metrics-bind-address":      ":8080",
+		"health-probe-bind-address": ":8081",
+		"cluster-domain":            "cluster.local",
+		"docker-auth-image":         "cesanta/docker_auth:1.14.0",
+		"ca-lifetime":               "87600h",
+		"serving-cert-lifetime":     "2160h",
+		"signing-cert-lifetime":     "168h",
+	} {
+		if v, ok := flag(a, name); !ok || v != want {
+			t.Errorf("--%s=%q (set: %v), want %q", name, v, ok, want)
+		}
+	}
+	if _, ok := flag(a, "leader-elect"); !ok {
+		t.Error("--leader-elect missing")
+	}
+	c := container(t, d)
+	if env := c["env"].([]any)[0].(map[string]any); env["name"] != "POD_NAMESPACE" || env["valueFrom"] == nil {
+		t.Errorf("first env is %v, want POD_NAMESPACE from the downward API", env)
+	}
+	sc := c["securityContext"].(map[string]any)
+	if sc["allowPrivilegeEscalation"] != false || sc["readOnlyRootFilesystem"] != true {
+		t.Errorf("manager security context not restricted: %v", sc)
+	}
+	psc := nested(t, d, "spec", "template", "spec", "securityContext").(map[string]any)
+	if psc["runAsNonRoot"] != true || psc["runAsUser"] != int64(65532) {
+		t.Errorf("manager pod security context: %v", psc)
+	}
+}
+
+func TestSchedulingValuesReachBothWorkloads(t *testing.T) {
+	objs := mustHelmTemplate(t,
+		"--set", "nodeSelector.disk=ssd",
+		"--set", "tolerations[0].key=dedicated,tolerations[0].operator=Exists",
+		"--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=zone",
+		"--set", "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists",
+		"--set", "resources.limits.memory=1Gi",
+		"--set", "nodeTrust.nodeSelector.pool=builders",
+		"--set", "nodeTrust.hostDir=/var/lib/rao/certs.d",
+	)
+	d := find(t, objs, "Deployment", release)
+	if v := nested(t, d, "spec", "template", "spec", "nodeSelector"); !reflect.DeepEqual(v, map[string]any{"disk": "ssd"}) {
+		t.Errorf("nodeSelector = %v", v)
+	}
+	nested(t, d, "spec", "template", "spec", "affinity", "nodeAffinity")
+	if v := nested(t, d, "spec", "template", "spec", "tolerations").([]any); len(v) != 1 {
+		t.Errorf("tolerations = %v", v)
+	}
+	if v := container(t, d)["resources"].(map[string]any)["limits"].(map[string]any)["memory"]; v != "1Gi" {
+		t.Errorf("resources.limits.memory = %v", v)
+	}
+	ds := find(t, objs, "DaemonSet", release+"-node-trust")
+	if v := nested(t, ds, "spec", "template", "spec", "nodeSelector"); !reflect.DeepEqual(v, map[string]any{"pool": "builders"}) {
+		t.Errorf("node-trust nodeSelector = %v", v)
+	}
+	vols := nested(t, ds, "spec", "template", "spec", "volumes").([]any)
+	if p := vols[0].(map[string]any)["hostPath"].(map[string]any)["path"]; p != "/var/lib/rao/certs.d" {
+		t.Errorf("node-trust hostPath = %v", p)
+	}
+}
+
+func TestNodeTrustCanBeDisabled(t *testing.T) {
+	objs := mustHelmTemplate(t, "--set", "nodeTrust.enabled=false")
+	if has(objs, "DaemonSet", release+"-node-trust") || has(objs, "Role", release+"-node-trust") {
+		t.Error("node-trust objects rendered although disabled")
+	}
+	if v, ok := flag(args(t, find(t, objs, "Deployment", release)), "node-trust-configmap"); !ok || v != "" {
+		t.Errorf("--node-trust-configmap=%q (set: %v), want it empty", v, ok)
+	}
+}
+
+// TestSchemaRejectsBadValues: values.schema.json stops mistakes at install time.
+func TestSchemaRejectsBadValues(t *testing.T) {
+	for _, bad := range []string{
+		"nodeTrust.hostDir=relative/dir",
+		"replicaCount=-1",
+		"image.pullPolicy=Sometimes",
+		"image.digest=latest",
+		"certificates.caLifetime=ten years",
+		"metrics.port=0",
+		"unknownKey=1",
+	} {
+		if _, err := helmTemplate(t, "--set", bad); err == nil {
+			t.Errorf("--set %s was accepted", bad)
+		} else if !strings.Contains(err.Error(), "schema") {
+			t.Errorf("--set %s failed for another reason than the schema: %v", bad, err)
+		}
+	}
+}
+
+func envValue(c map[string]any, name string) string {
+	env, _ := c["env"].([]any)
+	for _, e := range env {
+		if m := e.(map[string]any); m["name"] == name {
+			v, _ := m["value"].(string)
+			return v
+		}
+	}
+	return ""
+}
