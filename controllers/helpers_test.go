@@ -158,3 +158,5 @@ func settle(t *testing.T) {
 	}
 	t.Fatal("the controller did not settle within 30s")
 }
+
+func key(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }

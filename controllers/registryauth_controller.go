@@ -64,6 +64,7 @@ func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if equality.Semantic.DeepEqual(before.Status, ra.Status) {
 			return
 		}
+		log.FromContext(ctx).V(1).Info("status changed", "before", before.Status, "after", ra.Status)
 		if err := r.Client.Status().Patch(ctx, ra, client.MergeFrom(before)); err != nil {
 			retErr = errors.Join(retErr, client.IgnoreNotFound(err))
 		}

@@ -29,10 +29,11 @@ import (
 // envtest; make test-envtest sets KUBEBUILDER_ASSETS) and one manager whose
 // requests are counted, so tests can assert what a reconcile sends.
 var (
-	k8s      client.Client // the tests' own client: not counted
-	counter  = &requestCounter{}
-	reconc   = &countingReconciler{}
-	testOpts render.Options
+	k8s        client.Client // the tests' own client: not counted
+	testConfig *rest.Config
+	counter    = &requestCounter{}
+	reconc     = &countingReconciler{}
+	testOpts   render.Options
 )
 
 func TestMain(m *testing.M) {
@@ -58,6 +59,7 @@ func runSuite(m *testing.M) int {
 	defer func() { _ = env.Stop() }()
 	fmt.Fprintf(os.Stderr, "envtest: control plane up in %s\n", time.Since(start).Round(time.Millisecond))
 
+	testConfig = cfg
 	scheme := NewScheme()
 	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
