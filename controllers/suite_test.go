@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,6 +36,11 @@ var (
 	counter    = &requestCounter{}
 	reconc     = &countingReconciler{}
 	testOpts   render.Options
+)
+
+const (
+	operatorNamespace  = "registry-auth-system"
+	nodeTrustConfigMap = "registry-auth-node-trust"
 )
 
 func TestMain(m *testing.M) {
@@ -89,6 +96,15 @@ func runSuite(m *testing.M) int {
 	}
 	reconc.inner = r
 	if err := r.setupWith(mgr, reconc); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	nt := &NodeTrustReconciler{Client: mgr.GetClient(), Applier: r.Applier, Namespace: operatorNamespace, Name: nodeTrustConfigMap}
+	if err := nt.SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

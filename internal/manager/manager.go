@@ -62,12 +62,21 @@ func Main(args []string) int {
 	return 0
 }
 
-// Setup registers the controllers with mgr; tests call it too.
+// Setup registers the controllers with mgr.
 func Setup(mgr ctrl.Manager, cfg *Config) error {
+	applier := &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()}
+	if cfg.NodeTrustConfig != "" {
+		nt := &controllers.NodeTrustReconciler{
+			Client: mgr.GetClient(), Applier: applier, Namespace: cfg.Namespace, Name: cfg.NodeTrustConfig,
+		}
+		if err := nt.SetupWithManager(mgr); err != nil {
+			return err
+		}
+	}
 	r := &controllers.RegistryAuthReconciler{
 		Client:   mgr.GetClient(),
 		Scheme:   mgr.GetScheme(),
-		Applier:  &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()},
+		Applier:  applier,
 		Recorder: mgr.GetEventRecorder("registry-auth-operator"),
 		Options:  cfg.Render,
 		Hasher:   &passwords.Hasher{},
