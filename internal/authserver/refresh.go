@@ -6,8 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Refresh tokens are stateless: an HS256 JWT under a key derived from the
@@ -15,14 +14,9 @@ import (
 // user's password hash. Changing the password or removing the user revokes
 // every refresh token issued before; nothing is stored.
 type refreshClaims struct {
-	Issuer   string `json:"iss"`
-	Subject  string `json:"sub"`
-	Audience string `json:"aud"`
-	IssuedAt int64  `json:"iat"`
-	Expiry   int64  `json:"exp"`
-	ID       string `json:"jti"`
-	Use      string `json:"use"` // always "refresh"
-	Binding  string `json:"bnd"`
+	jwt.RegisteredClaims
+	Use     string `json:"use"` // always "refresh": an access token is never one
+	Binding string `json:"bnd"`
 }
 
 const refreshUse = "refresh"
@@ -33,32 +27,26 @@ var (
 )
 
 func (s *Server) issueRefresh(st *state, a *account, service string, now time.Time) (string, error) {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: st.refreshKey}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return "", err
-	}
 	c := refreshClaims{
-		Issuer: st.issuer, Subject: a.name, Audience: service,
-		IssuedAt: now.Unix(), Expiry: now.Add(s.opts.RefreshTokenTTL).Unix(),
-		ID: randomID(), Use: refreshUse, Binding: base64.RawURLEncoding.EncodeToString(a.binding),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: st.issuer, Subject: a.name, Audience: jwt.ClaimStrings{service},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.RefreshTokenTTL)),
+			ID: randomID(),
+		},
+		Use:     refreshUse,
+		Binding: base64.RawURLEncoding.EncodeToString(a.binding),
 	}
-	return jwt.Signed(signer).Claims(c).Serialize()
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(st.refreshKey)
 }
 
 // redeemRefresh checks raw and returns the account it was issued to.
 func (s *Server) redeemRefresh(st *state, raw, service, user string, now time.Time) (*account, error) {
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.HS256})
-	if err != nil {
-		return nil, errRefreshInvalid
-	}
 	var c refreshClaims
-	if err := tok.Claims(st.refreshKey, &c); err != nil {
-		return nil, errRefreshInvalid
-	}
-	if c.Use != refreshUse || c.Issuer != st.issuer || c.Audience != service || now.Unix() >= c.Expiry || c.Subject == "" {
-		return nil, errRefreshInvalid
-	}
-	if user != "" && user != c.Subject {
+	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return st.refreshKey, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(st.issuer), jwt.WithAudience(service), jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return now }))
+	if err != nil || c.Use != refreshUse || c.Subject == "" || (user != "" && user != c.Subject) {
 		return nil, errRefreshInvalid
 	}
 	a := st.users[c.Subject]

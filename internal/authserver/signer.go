@@ -8,12 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // tokenSigner signs access tokens with the token key. Each token carries the
@@ -21,8 +22,9 @@ import (
 // rootcertbundle, so a new leaf needs no registry change) and the key's
 // thumbprint as kid.
 type tokenSigner struct {
-	alg      jose.SignatureAlgorithm
-	signer   jose.Signer
+	method   jwt.SigningMethod
+	key      crypto.PrivateKey
+	header   string // the encoded JOSE header: the same for every token of this key
 	kid      string
 	leaf     *x509.Certificate
 	chainLen int
@@ -41,7 +43,7 @@ func newTokenSigner(certPEM, keyPEM []byte) (*tokenSigner, error) {
 			return nil, fmt.Errorf("token certificate: %w", err)
 		}
 	}
-	alg, err := algorithmFor(pair.PrivateKey)
+	method, err := methodFor(pair.PrivateKey)
 	if err != nil {
 		return nil, err
 	}
@@ -53,33 +55,37 @@ func newTokenSigner(certPEM, keyPEM []byte) (*tokenSigner, error) {
 	for i, der := range pair.Certificate {
 		x5c[i] = base64.StdEncoding.EncodeToString(der) // x5c is standard base64, not URL
 	}
-	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid).WithHeader("x5c", x5c)
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: pair.PrivateKey}, opts)
+	// The header is encoded once per key, by the library, and reused.
+	t := jwt.New(method)
+	t.Header["kid"] = kid
+	t.Header["x5c"] = x5c
+	signing, err := t.SigningString()
 	if err != nil {
-		return nil, fmt.Errorf("token signer: %w", err)
+		return nil, fmt.Errorf("token header: %w", err)
 	}
-	return &tokenSigner{alg: alg, signer: s, kid: kid, leaf: leaf, chainLen: len(x5c)}, nil
+	header, _, _ := strings.Cut(signing, ".")
+	return &tokenSigner{method: method, key: pair.PrivateKey, header: header, kid: kid, leaf: leaf, chainLen: len(x5c)}, nil
 }
 
-func algorithmFor(key crypto.PrivateKey) (jose.SignatureAlgorithm, error) {
+func methodFor(key crypto.PrivateKey) (jwt.SigningMethod, error) {
 	switch k := key.(type) {
 	case *ecdsa.PrivateKey:
 		switch k.Curve {
 		case elliptic.P256():
-			return jose.ES256, nil
+			return jwt.SigningMethodES256, nil
 		case elliptic.P384():
-			return jose.ES384, nil
+			return jwt.SigningMethodES384, nil
 		case elliptic.P521():
-			return jose.ES512, nil
+			return jwt.SigningMethodES512, nil
 		}
-		return "", fmt.Errorf("unsupported EC curve %s", k.Curve.Params().Name)
+		return nil, fmt.Errorf("unsupported EC curve %s", k.Curve.Params().Name)
 	case *rsa.PrivateKey:
 		if k.N.BitLen() < 2048 {
-			return "", errors.New("RSA token key must have at least 2048 bits")
+			return nil, errors.New("RSA token key must have at least 2048 bits")
 		}
-		return jose.RS256, nil
+		return jwt.SigningMethodRS256, nil
 	}
-	return "", fmt.Errorf("unsupported token key type %T (want ECDSA or RSA)", key)
+	return nil, fmt.Errorf("unsupported token key type %T (want ECDSA or RSA)", key)
 }
 
 // ResourceActions is one entry of the "access" claim.
@@ -110,7 +116,7 @@ func (s *tokenSigner) sign(issuer, subject, audience string, ttl time.Duration, 
 	if access == nil {
 		access = []ResourceActions{}
 	}
-	c := accessClaims{
+	payload, err := json.Marshal(accessClaims{
 		Issuer:     issuer,
 		Subject:    subject,
 		Audience:   audience,
@@ -119,6 +125,14 @@ func (s *tokenSigner) sign(issuer, subject, audience string, ttl time.Duration, 
 		Expiration: now.Add(ttl).Unix(),
 		JWTID:      randomID(),
 		Access:     access,
+	})
+	if err != nil {
+		return "", err
 	}
-	return jwt.Signed(s.signer).Claims(c).Serialize()
+	signing := s.header + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := s.method.Sign(signing, s.key)
+	if err != nil {
+		return "", err
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }

@@ -72,7 +72,7 @@ func setup() (int, error) {
 // need returns the path of a command the test needs. Without it the test is
 // skipped with the reason, unless DATAPLANE_STRICT=1 (set by make), where a
 // missing part is a failure: nothing may be skipped there.
-func need(t *testing.T, cmd string) string {
+func need(t testing.TB, cmd string) string {
 	t.Helper()
 	p, err := exec.LookPath(cmd)
 	if err == nil {

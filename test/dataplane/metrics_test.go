@@ -10,7 +10,7 @@ import (
 
 // scrape returns the value of the series (name with labels, exactly as
 // exposed) at url, or 0 when it is not exposed yet.
-func scrape(t *testing.T, url, series string) float64 {
+func scrape(t testing.TB, url, series string) float64 {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {

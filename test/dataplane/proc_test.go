@@ -27,7 +27,7 @@ type proc struct {
 // start runs argv with its output in a log file, and registers a cleanup that
 // stops it (SIGTERM, then SIGKILL after 15s) and prints the log's tail if the
 // test failed.
-func start(t *testing.T, name string, env []string, argv ...string) *proc {
+func start(t testing.TB, name string, env []string, argv ...string) *proc {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
@@ -53,7 +53,7 @@ func start(t *testing.T, name string, env []string, argv ...string) *proc {
 }
 
 // stop sends SIGTERM to the process's PID and waits; SIGKILL if it lingers.
-func (p *proc) stop(t *testing.T) {
+func (p *proc) stop(t testing.TB) {
 	select {
 	case <-p.done:
 		return
@@ -92,12 +92,12 @@ func tail(path string, lines int) string {
 
 // freePort reserves nothing: it asks the kernel for a free loopback port and
 // releases it for the server about to be started.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	return freePortOn(t, "127.0.0.1")
 }
 
-func freePortOn(t *testing.T, ip string) int {
+func freePortOn(t testing.TB, ip string) int {
 	t.Helper()
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
@@ -110,7 +110,7 @@ func freePortOn(t *testing.T, ip string) int {
 func hostPort(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
 // waitHTTP polls url until it answers with one of the wanted codes.
-func waitHTTP(t *testing.T, p *proc, url string, tlsCfg *tls.Config, codes ...int) {
+func waitHTTP(t testing.TB, p *proc, url string, tlsCfg *tls.Config, codes ...int) {
 	t.Helper()
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
 	deadline := time.Now().Add(60 * time.Second)
@@ -138,7 +138,7 @@ func waitHTTP(t *testing.T, p *proc, url string, tlsCfg *tls.Config, codes ...in
 
 // run executes a client command to completion (bounded) and returns its
 // combined output.
-func run(t *testing.T, stdin string, env []string, argv ...string) (string, error) {
+func run(t testing.TB, stdin string, env []string, argv ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -15,7 +15,7 @@ type skopeoUser struct {
 	env                          []string
 }
 
-func (s *stack) skopeo(t *testing.T) *skopeoUser {
+func (s *stack) skopeo(t testing.TB) *skopeoUser {
 	t.Helper()
 	dir := t.TempDir()
 	u := &skopeoUser{
@@ -37,11 +37,11 @@ func (s *stack) skopeo(t *testing.T) *skopeoUser {
 	return u
 }
 
-func (u *skopeoUser) login(t *testing.T, host, user, password string) (string, error) {
+func (u *skopeoUser) login(t testing.TB, host, user, password string) (string, error) {
 	return run(t, password, u.env, u.bin, "login", "--authfile", u.authfile, "--cert-dir", u.certs, "-u", user, "--password-stdin", host)
 }
 
-func (u *skopeoUser) inspect(t *testing.T, ref string) (string, error) {
+func (u *skopeoUser) inspect(t testing.TB, ref string) (string, error) {
 	out, err := run(t, "", u.env, u.bin, "--policy", u.policy, "inspect", "--authfile", u.authfile, "--cert-dir", u.certs, "docker://"+ref)
 	if err != nil {
 		return out, err
@@ -53,7 +53,7 @@ func (u *skopeoUser) inspect(t *testing.T, ref string) (string, error) {
 	return info.Digest, nil
 }
 
-func (u *skopeoUser) copy(t *testing.T, src, dst string) (string, error) {
+func (u *skopeoUser) copy(t testing.TB, src, dst string) (string, error) {
 	return run(t, "", u.env, u.bin, "--policy", u.policy, "copy", "--authfile", u.authfile,
 		"--src-cert-dir", u.certs, "--dest-cert-dir", u.certs, src, dst)
 }

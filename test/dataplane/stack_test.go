@@ -33,10 +33,13 @@ const (
 	// registry28: Debian's registry 2.8 behind the front door with a static
 	// realm (2.8 has no autoredirect), verifying the same tokens.
 	registry28
+	// direct: registry v3 serving TLS itself with no auth at all, and no
+	// auth-server: the baseline of the proxy benchmark.
+	direct
 )
 
 func (l layout) String() string {
-	return [...]string{"front-door", "static-realm", "registry-2.8"}[l]
+	return [...]string{"front-door", "static-realm", "registry-2.8", "direct"}[l]
 }
 
 // users and acl are the accounts every data-plane test may use.
@@ -72,14 +75,14 @@ type stack struct {
 	authArgs []string
 }
 
-func newStack(t *testing.T, l layout, mods ...func(*authtest.Options)) *stack {
+func newStack(t testing.TB, l layout, mods ...func(*authtest.Options)) *stack {
 	t.Helper()
 	return newStackOn(t, l, "127.0.0.1", mods...)
 }
 
 // newStackOn serves clients on ip (the registry and the monitoring port stay
 // on 127.0.0.1, as inside a pod).
-func newStackOn(t *testing.T, l layout, ip string, mods ...func(*authtest.Options)) *stack {
+func newStackOn(t testing.TB, l layout, ip string, mods ...func(*authtest.Options)) *stack {
 	t.Helper()
 	authPort, monPort, regPort := freePortOn(t, ip), freePort(t), freePort(t)
 	front := net.JoinHostPort(ip, itoa(authPort))
@@ -106,6 +109,10 @@ func newStackOn(t *testing.T, l layout, ip string, mods ...func(*authtest.Option
 		waitHTTP(t, s.registry, upstream+"/v2/", nil, http.StatusUnauthorized)
 		s.authArgs = append(s.authArgs, "--upstream="+upstream)
 		s.startAuth(t)
+	case direct:
+		s.host = hostPort(regPort)
+		s.registry = s.startRegistry(t, l, s.host, "")
+		waitHTTP(t, s.registry, "https://"+s.host+"/v2/", s.tls, http.StatusOK)
 	case staticRealm:
 		if ip != "127.0.0.1" {
 			t.Fatal("the static-realm layout is served on loopback only")
@@ -122,7 +129,7 @@ func newStackOn(t *testing.T, l layout, ip string, mods ...func(*authtest.Option
 	return s
 }
 
-func (s *stack) startAuth(t *testing.T) {
+func (s *stack) startAuth(t testing.TB) {
 	t.Helper()
 	s.auth = start(t, "auth-server", nil, s.authArgs...)
 	waitHTTP(t, s.auth, "http://"+s.monitor+"/readyz", nil, http.StatusOK)
@@ -130,7 +137,7 @@ func (s *stack) startAuth(t *testing.T) {
 
 // startRegistry writes the registry config the operator would render for
 // layout l and starts the matching registry binary.
-func (s *stack) startRegistry(t *testing.T, l layout, addr, realm string) *proc {
+func (s *stack) startRegistry(t testing.TB, l layout, addr, realm string) *proc {
 	t.Helper()
 	dir := t.TempDir()
 	token := map[string]any{
@@ -142,7 +149,7 @@ func (s *stack) startRegistry(t *testing.T, l layout, addr, realm string) *proc 
 		token["autoredirect"] = true
 		token["autoredirectpath"] = "/auth/token"
 	}
-	if l == staticRealm {
+	if l == staticRealm || l == direct {
 		httpCfg["tls"] = map[string]any{"certificate": s.env.Config.Server.Certificate, "key": s.env.Config.Server.Key}
 	}
 	cfg := map[string]any{
@@ -150,7 +157,9 @@ func (s *stack) startRegistry(t *testing.T, l layout, addr, realm string) *proc 
 		"log":     map[string]any{"level": "info", "accesslog": map[string]any{"disabled": true}},
 		"storage": map[string]any{"filesystem": map[string]any{"rootdirectory": filepath.Join(dir, "data")}, "delete": map[string]any{"enabled": true}},
 		"http":    httpCfg,
-		"auth":    map[string]any{"token": token},
+	}
+	if l != direct {
+		cfg["auth"] = map[string]any{"token": token}
 	}
 	y, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -170,7 +179,7 @@ func (s *stack) startRegistry(t *testing.T, l layout, addr, realm string) *proc 
 func (s *stack) ref(repo, tag string) string { return s.host + "/" + repo + ":" + tag }
 
 // metric reads one sample from the auth-server's /metrics.
-func (s *stack) metric(t *testing.T, series string) float64 {
+func (s *stack) metric(t testing.TB, series string) float64 {
 	t.Helper()
 	return scrape(t, "http://"+s.monitor+"/metrics", series)
 }

@@ -1,0 +1,159 @@
+package dataplane
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver/authtest"
+)
+
+const (
+	tokenBenchConns   = 8  // concurrent keep-alive connections
+	tokenBenchSeconds = 10 // length of one load run
+)
+
+type tokenResult struct {
+	perSec, p50, p99 float64 // tokens/s, milliseconds
+	failed           int
+}
+
+// BenchmarkTokenEndpoint measures GET /auth/token with Basic credentials and
+// one scope against the auth-server process on loopback: 8 connections for
+// 10 s, driven by ApacheBench (a C client, so the load generator takes as
+// little as possible of the 2 cores). Users are hashed by htpasswd -B at its
+// default cost (5) and at cost 10; the credential cache is on, then off
+// (off = bcrypt on every request, the usual design). One op is one 10 s run.
+// The server runs as in production (audit log on, info level). make bench.
+func BenchmarkTokenEndpoint(b *testing.B) {
+	results := map[string]tokenResult{}
+	for _, cost := range []int{5, 10} {
+		for _, cached := range []bool{true, false} {
+			key := fmt.Sprintf("cost%d/cache=%v", cost, cached)
+			b.Run(key, func(b *testing.B) {
+				for range b.N {
+					results[key] = benchTokens(b, cost, cached)
+				}
+			})
+		}
+	}
+	if len(results) != 4 {
+		return // a -bench filter ran only some
+	}
+	fmt.Printf("\n| bcrypt cost | credential cache | tokens/s | p50 ms | p99 ms | vs bcrypt every request |\n|---|---|---|---|---|---|\n")
+	for _, cost := range []int{5, 10} {
+		on, off := results[fmt.Sprintf("cost%d/cache=true", cost)], results[fmt.Sprintf("cost%d/cache=false", cost)]
+		fmt.Printf("| %d | on | %.0f | %.2f | %.2f | %.1f× |\n", cost, on.perSec, on.p50, on.p99, on.perSec/off.perSec)
+		fmt.Printf("| %d | off | %.0f | %.2f | %.2f | 1× |\n", cost, off.perSec, off.p50, off.p99)
+	}
+	fmt.Printf("\n%d connections, %d s per run, %d CPUs\n", tokenBenchConns, tokenBenchSeconds, runtime.NumCPU())
+}
+
+func benchTokens(b *testing.B, cost int, cached bool) tokenResult {
+	ab := need(b, "ab")
+	hash := htpasswdHash(b, "bench", "bench-password", cost)
+	env, err := authtest.NewEnv(b.TempDir(), authtest.Options{
+		Addr: hostPort(freePort(b)), Issuer: issuer, Users: map[string]authtest.User{"bench": {Password: "unused"}},
+		ACL: `[{match: {account: bench}, actions: [pull, push]}]`,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	env.Config.Users["bench"].Password = hash // htpasswd's own hash
+	if err := env.WriteConfig(); err != nil {
+		b.Fatal(err)
+	}
+	monitor := hostPort(freePort(b))
+	ttl := "2m"
+	if !cached {
+		ttl = "0"
+	}
+	p := start(b, "auth-server", nil, authBin, "--config="+env.ConfigPath(), "--refresh-key-file="+env.RefreshKeyPath(),
+		"--monitoring-addr="+monitor, "--credential-cache-ttl="+ttl)
+	waitHTTP(b, p, "http://"+monitor+"/readyz", nil, http.StatusOK)
+
+	q := url.Values{"service": {service}, "scope": {"repository:bench/app:pull"}}
+	target := "https://" + env.Config.Server.Addr + "/auth/token?" + q.Encode()
+	csvPath := filepath.Join(b.TempDir(), "percentiles.csv")
+	b.ResetTimer()
+	out, err := run(b, "", nil, ab, "-q", "-k", "-l", "-c", strconv.Itoa(tokenBenchConns),
+		"-t", strconv.Itoa(tokenBenchSeconds), "-n", "10000000", "-A", "bench:bench-password", "-e", csvPath, target)
+	b.StopTimer()
+	if err != nil {
+		b.Fatalf("ab: %v\n%s", err, out)
+	}
+	r := parseAB(b, out, csvPath)
+	if r.failed > 0 {
+		b.Fatalf("%d requests failed:\n%s", r.failed, out)
+	}
+	if n := scrape(b, "http://"+monitor+"/metrics", `registry_auth_tokens_issued_total{grant="basic"}`); n < 1 {
+		b.Fatal("the server issued no tokens")
+	}
+	b.ReportMetric(r.perSec, "tokens/s")
+	b.ReportMetric(r.p50, "p50-ms")
+	b.ReportMetric(r.p99, "p99-ms")
+	return r
+}
+
+var (
+	abRate   = regexp.MustCompile(`Requests per second:\s+([0-9.]+)`)
+	abFailed = regexp.MustCompile(`Failed requests:\s+([0-9]+)`)
+	abNon2xx = regexp.MustCompile(`Non-2xx responses:\s+([0-9]+)`)
+)
+
+// parseAB reads ab's summary and its CSV of "percentage served, ms".
+func parseAB(b *testing.B, out, csvPath string) tokenResult {
+	var r tokenResult
+	m := abRate.FindStringSubmatch(out)
+	if m == nil {
+		b.Fatalf("no rate in ab output:\n%s", out)
+	}
+	r.perSec, _ = strconv.ParseFloat(m[1], 64)
+	for _, re := range []*regexp.Regexp{abFailed, abNon2xx} {
+		if m := re.FindStringSubmatch(out); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			r.failed += n
+		}
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, row := range rows[1:] {
+		pct, _ := strconv.Atoi(row[0])
+		v, _ := strconv.ParseFloat(row[1], 64)
+		switch pct {
+		case 50:
+			r.p50 = v
+		case 99:
+			r.p99 = v
+		}
+	}
+	return r
+}
+
+// htpasswdHash hashes with Apache's htpasswd -B, as an admin would.
+func htpasswdHash(b *testing.B, user, password string, cost int) string {
+	out, err := run(b, "", nil, need(b, "htpasswd"), "-nbB", "-C", strconv.Itoa(cost), user, password)
+	if err != nil {
+		b.Fatalf("htpasswd: %v %s", err, out)
+	}
+	_, hash, ok := strings.Cut(strings.TrimSpace(out), ":")
+	if !ok || !strings.HasPrefix(hash, fmt.Sprintf("$2y$%02d$", cost)) {
+		b.Fatalf("htpasswd output %q", out)
+	}
+	return hash
+}
