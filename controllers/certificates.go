@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -14,18 +14,37 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
+// annotationServingSource on the serving Secret names where its certificate
+// came from.
+const annotationServingSource = "registryauth.dev/serving-source"
+
+// servingSource is a serving certificate from one of the three sources.
+type servingSource struct {
+	pemPair
+	cert *x509.Certificate
+	// caPEM is what clients must trust (ca.crt), caSecretName the Secret
+	// status points them to.
+	caPEM        []byte
+	caSecretName string
+	// source names it for humans: "operator", "cert-manager", "secret".
+	source string
+}
+
 // reconcileCertificates puts the serving certificate (from its source) and
-// the token CA with its signing certificate in place.
+// the token CA with its signing certificate in place. Whatever the source,
+// the serving certificate is copied into the one Secret the pods mount, so
+// switching sources never changes the pod template (and never restarts a
+// builtin pod: the front door reloads it).
 func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *state) error {
-	var serving *servingResult
+	var src *servingSource
 	var err error
 	switch {
 	case st.ra.Spec.TLS.SecretName != "":
-		serving, err = r.userServingCertificate(ctx, st)
+		src, err = r.userServingCertificate(ctx, st)
 	case st.ra.Spec.TLS.IssuerRef != nil:
-		serving, err = r.certManagerServingCertificate(ctx, st)
+		src, err = r.certManagerServingCertificate(ctx, st)
 	default:
-		serving, err = r.operatorServingCertificate(ctx, st)
+		src, err = r.operatorServingCertificate(ctx, st)
 	}
 	if err != nil {
 		return err
@@ -34,79 +53,42 @@ func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *
 	if err != nil {
 		return err
 	}
-	if serving == nil {
+	if src == nil {
 		return nil // the source's condition says why
 	}
-	st.ra.Status.CASecretName = serving.caSecretName
-	st.ra.Status.ServingCertificateNotAfter = ptrTime(serving.cert.NotAfter)
+	ann := map[string]string{annotationServingSource: src.source}
+	if st.servingRequest != "" {
+		ann[annotationServingRequest] = st.servingRequest
+	}
+	if _, err := r.Applier.Apply(ctx, render.TLSSecret(st.ra, st.names.ServingTLS, "serving", src.certPEM, src.keyPEM, src.caPEM, ann)); err != nil {
+		return err
+	}
+	st.ra.Status.CASecretName = src.caSecretName
+	st.ra.Status.ServingCertificateNotAfter = ptrTime(src.cert.NotAfter)
 	st.ra.Status.SigningCertificateNotAfter = ptrTime(signing.NotAfter)
-	msg := fmt.Sprintf("serving certificate valid until %s; token signing certificate valid until %s",
-		serving.cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"), signing.NotAfter.UTC().Format("2006-01-02T15:04:05Z"))
-	if missing := pki.MissingSANs(serving.cert, render.ServingSANs(st.ra, st.opts, st.svc)); len(missing) > 0 {
+	msg := fmt.Sprintf("serving certificate from %s valid until %s; token signing certificate valid until %s",
+		src.source, src.cert.NotAfter.UTC().Format(time.RFC3339), signing.NotAfter.UTC().Format(time.RFC3339))
+	if missing := pki.MissingSANs(src.cert, render.ServingSANs(st.ra, st.opts, st.svc)); len(missing) > 0 {
 		// Only a certificate the operator does not issue can lack names.
 		msg += "; clients using these names will not trust it: " + strings.Join(missing, ", ")
 		r.Recorder.Eventf(st.ra, nil, corev1.EventTypeWarning, "ServingCertificateMissingSANs", "Reconcile",
-			"serving certificate from %s does not cover %s", serving.source, strings.Join(missing, ", "))
+			"serving certificate from %s does not cover %s", src.source, strings.Join(missing, ", "))
+	}
+	if len(st.rotating) > 0 {
+		msg += "; " + strings.Join(st.rotating, "; ")
 	}
 	st.set(v1alpha1.ConditionCertificatesReady, true, v1alpha1.ReasonSucceeded, msg)
 	if st.wiring.Provider == v1alpha1.ProviderDockerAuth {
-		// Neither the registry nor docker_auth reloads certificates.
-		st.restartInputs = append(st.restartInputs, serving.certPEM, pki.EncodeCertificates(signing))
+		// The registry serves TLS itself and never reloads its certificate.
+		st.restartInputs = append(st.restartInputs, src.certPEM)
+		st.podAnnotations[render.AnnotationServingCert] = render.ShortHash(src.certPEM)
 	}
+	st.renewals = append(st.renewals, pki.RenewalTime(src.cert))
 	return nil
 }
 
-// servingResult is the serving certificate in use.
-type servingResult struct {
-	cert         *x509.Certificate
-	certPEM      []byte
-	caSecretName string
-	source       string
-}
-
-// operatorServingCertificate runs the operator's own serving CA.
-func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context, st *state) (*servingResult, error) {
-	ns, names := st.ra.Namespace, st.names
-	caSecret, err := r.getSecret(ctx, ns, names.ServingCA)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := r.ensureCA(st, caSecret, st.ra.Namespace+"/"+st.ra.Name+" registry CA", pki.ECDSAP256)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.Applier.Apply(ctx, render.TLSSecret(st.ra, names.ServingCA, "serving-ca", ca.certPEM, ca.keyPEM, ca.certPEM, nil)); err != nil {
-		return nil, err
-	}
-
-	sans := render.ServingSANs(st.ra, st.opts, st.svc)
-	tlsSecret, err := r.getSecret(ctx, ns, names.ServingTLS)
-	if err != nil {
-		return nil, err
-	}
-	leaf, fresh := parsePair(tlsSecret)
-	if fresh == nil || !pki.SignedBy(fresh.Cert, ca.pair.Cert) || pki.NeedsRenewal(fresh.Cert, st.now) ||
-		!slices.Equal(certSANs(fresh.Cert), sans) {
-		kp, err := ca.pair.IssueServing(pki.Template{
-			CommonName: st.wiring.ServiceDNS, SANs: sans, Lifetime: st.opts.ServingLifetime, Algorithm: pki.ECDSAP256,
-		}, st.now)
-		if err != nil {
-			return nil, err
-		}
-		if leaf, err = encodePair(kp); err != nil {
-			return nil, err
-		}
-		fresh = kp
-	}
-	if _, err := r.Applier.Apply(ctx, render.TLSSecret(st.ra, names.ServingTLS, "serving", leaf.certPEM, leaf.keyPEM, ca.certPEM, nil)); err != nil {
-		return nil, err
-	}
-	st.renewals = append(st.renewals, pki.RenewalTime(fresh.Cert), pki.RenewalTime(ca.pair.Cert))
-	return &servingResult{cert: fresh.Cert, certPEM: leaf.certPEM, caSecretName: names.ServingCA, source: "the operator's CA"}, nil
-}
-
 // userServingCertificate uses the user's own Secret as it is.
-func (r *RegistryAuthReconciler) userServingCertificate(ctx context.Context, st *state) (*servingResult, error) {
+func (r *RegistryAuthReconciler) userServingCertificate(ctx context.Context, st *state) (*servingSource, error) {
 	name := st.ra.Spec.TLS.SecretName
 	s, err := r.getSecret(ctx, st.ra.Namespace, name)
 	if err != nil {
@@ -117,20 +99,25 @@ func (r *RegistryAuthReconciler) userServingCertificate(ctx context.Context, st 
 			fmt.Sprintf("tls.secretName: Secret %q not found in namespace %q", name, st.ra.Namespace))
 		return nil, nil
 	}
-	_, kp := parsePair(s)
+	return r.validServing(st, s, "Secret "+name, "tls.secretName: Secret "+name)
+}
+
+// validServing checks a serving certificate a source provides.
+func (r *RegistryAuthReconciler) validServing(st *state, s *corev1.Secret, source, where string) (*servingSource, error) {
+	pair, kp := parsePair(s)
 	if kp == nil {
 		r.fail(st, v1alpha1.ConditionCertificatesReady, v1alpha1.ReasonInvalidCertificate,
-			fmt.Sprintf("tls.secretName: Secret %q needs a PEM certificate in tls.crt and its private key in tls.key", name))
+			where+" needs a PEM certificate in tls.crt and its private key in tls.key")
 		return nil, nil
 	}
 	if !st.now.Before(kp.Cert.NotAfter) {
 		r.fail(st, v1alpha1.ConditionCertificatesReady, v1alpha1.ReasonInvalidCertificate,
-			fmt.Sprintf("tls.secretName: the certificate in Secret %q expired at %s", name, kp.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z")))
+			fmt.Sprintf("%s: the certificate expired at %s", where, kp.Cert.NotAfter.UTC().Format(time.RFC3339)))
 		return nil, nil
 	}
-	caName := ""
-	if len(s.Data[render.KeyCACert]) > 0 {
-		caName = name
+	src := &servingSource{pemPair: pair, cert: kp.Cert, caPEM: s.Data[render.KeyCACert], source: source}
+	if len(src.caPEM) > 0 {
+		src.caSecretName = st.names.ServingTLS
 	}
-	return &servingResult{cert: kp.Cert, certPEM: s.Data[corev1.TLSCertKey], caSecretName: caName, source: "Secret " + name}, nil
+	return src, nil
 }

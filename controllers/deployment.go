@@ -14,7 +14,8 @@ import (
 // reconcileDeployment applies the pods with the hash of the restart inputs
 // collected by the steps before, and reports availability.
 func (r *RegistryAuthReconciler) reconcileDeployment(ctx context.Context, st *state) error {
-	d := render.DesiredDeployment(st.ra, st.opts, render.RestartHash(st.restartInputs...))
+	st.podAnnotations[render.AnnotationRestartHash] = render.RestartHash(st.restartInputs...)
+	d := render.DesiredDeployment(st.ra, st.opts, st.podAnnotations)
 	if _, err := r.Applier.Apply(ctx, d); err != nil {
 		return err
 	}

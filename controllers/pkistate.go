@@ -45,14 +45,11 @@ func encodePair(kp *pki.KeyPair, chain ...*x509.Certificate) (pemPair, error) {
 	return pemPair{certPEM: pki.EncodeCertificates(append([]*x509.Certificate{kp.Cert}, chain...)...), keyPEM: key}, nil
 }
 
-// ensureCA keeps the CA stored in s while it is valid and not due for
-// renewal, and creates a new one otherwise.
-func (r *RegistryAuthReconciler) ensureCA(st *state, s *corev1.Secret, commonName string, alg pki.KeyAlgorithm) (*caState, error) {
-	stored, kp := parsePair(s)
-	if kp != nil && kp.Cert.IsCA && !pki.NeedsRenewal(kp.Cert, st.now) && pki.AlgorithmOf(kp.Cert.PublicKey) == alg {
-		return &caState{pemPair: stored, pair: kp}, nil
-	}
-	kp, err := pki.NewCA(pki.Template{CommonName: commonName, Lifetime: st.opts.CALifetime, Algorithm: alg}, st.now)
+// newCA creates a CA named after the RegistryAuth.
+func (r *RegistryAuthReconciler) newCA(st *state, what string) (*caState, error) {
+	kp, err := pki.NewCA(pki.Template{
+		CommonName: st.ra.Namespace + "/" + st.ra.Name + " " + what, Lifetime: st.opts.CALifetime, Algorithm: pki.ECDSAP256,
+	}, st.now)
 	if err != nil {
 		return nil, err
 	}

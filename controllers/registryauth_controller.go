@@ -41,6 +41,8 @@ type RegistryAuthReconciler struct {
 	Hasher   *passwords.Hasher
 	// Now is the clock of renewal decisions (tests move it).
 	Now func() time.Time
+	// CertManager: the cert-manager.io/v1 API is served (checked at start).
+	CertManager bool
 }
 
 // step is one sub-reconciler. It returns an error only for what a retry may

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
 // IndexReferencedSecrets indexes RegistryAuths by the names of the Secrets
@@ -31,7 +33,29 @@ func referencedSecrets(o client.Object) []string {
 	if ra.Spec.TLS.SecretName != "" {
 		names = append(names, ra.Spec.TLS.SecretName)
 	}
+	if ra.Spec.TLS.IssuerRef != nil {
+		// Written by cert-manager, owned by the Certificate, not by us.
+		names = append(names, render.NamesFor(ra).CertManagerTLS)
+	}
 	return names
+}
+
+// IndexIssuer indexes RegistryAuths by "<kind>/<name>" of their cert-manager issuer.
+const IndexIssuer = "registryauth.dev/issuer"
+
+func issuerKey(kind, name string) string {
+	if kind == "" {
+		kind = "Issuer"
+	}
+	return kind + "/" + name
+}
+
+func referencedIssuer(o client.Object) []string {
+	ra, ok := o.(*v1alpha1.RegistryAuth)
+	if !ok || ra.Spec.TLS.IssuerRef == nil {
+		return nil
+	}
+	return []string{issuerKey(ra.Spec.TLS.IssuerRef.Kind, ra.Spec.TLS.IssuerRef.Name)}
 }
 
 // SetupWithManager registers the controller: it owns what it creates and
@@ -46,22 +70,53 @@ func (r *RegistryAuthReconciler) setupWith(mgr ctrl.Manager, rec reconcile.Recon
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.RegistryAuth{}, IndexReferencedSecrets, referencedSecrets); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.RegistryAuth{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.PersistentVolumeClaim{}).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.registryAuthsReferencing)).
-		Complete(rec)
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.registryAuthsReferencing))
+	// cert-manager is optional: watch its kinds only where it is installed.
+	if _, err := mgr.GetRESTMapper().RESTMapping(cmapi.SchemeGroupVersion.WithKind("Certificate").GroupKind(), "v1"); err == nil {
+		r.CertManager = true
+		if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.RegistryAuth{}, IndexIssuer, referencedIssuer); err != nil {
+			return err
+		}
+		b = b.Owns(&cmapi.Certificate{}).
+			Watches(&cmapi.Issuer{}, handler.EnqueueRequestsFromMapFunc(r.registryAuthsUsingIssuer)).
+			Watches(&cmapi.ClusterIssuer{}, handler.EnqueueRequestsFromMapFunc(r.registryAuthsUsingIssuer))
+	}
+	return b.Complete(rec)
+}
+
+// registryAuthsUsingIssuer maps an Issuer (same namespace) or ClusterIssuer
+// (any namespace) to the RegistryAuths that name it.
+func (r *RegistryAuthReconciler) registryAuthsUsingIssuer(ctx context.Context, o client.Object) []reconcile.Request {
+	opts := []client.ListOption{client.MatchingFields{IndexIssuer: issuerKey(kindOf(o), o.GetName())}}
+	if o.GetNamespace() != "" {
+		opts = append(opts, client.InNamespace(o.GetNamespace()))
+	}
+	return r.requestsFor(ctx, opts...)
+}
+
+func kindOf(o client.Object) string {
+	if _, ok := o.(*cmapi.ClusterIssuer); ok {
+		return "ClusterIssuer"
+	}
+	return "Issuer"
 }
 
 // registryAuthsReferencing maps a Secret to the RegistryAuths that read it.
 func (r *RegistryAuthReconciler) registryAuthsReferencing(ctx context.Context, s client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.InNamespace(s.GetNamespace()), client.MatchingFields{IndexReferencedSecrets: s.GetName()})
+}
+
+// requestsFor lists the RegistryAuths matching opts as reconcile requests.
+func (r *RegistryAuthReconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	var list v1alpha1.RegistryAuthList
-	if err := r.Client.List(ctx, &list, client.InNamespace(s.GetNamespace()),
-		client.MatchingFields{IndexReferencedSecrets: s.GetName()}); err != nil {
+	if err := r.Client.List(ctx, &list, opts...); err != nil {
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(list.Items))

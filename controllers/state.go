@@ -26,7 +26,13 @@ type state struct {
 	bundle []byte
 	// restartInputs are what the running containers cannot reload.
 	restartInputs [][]byte
-	deployment    *appsv1.Deployment
+	// podAnnotations go on the pod template (restart hash, rotation hashes).
+	podAnnotations map[string]string
+	// rotating describes rotations in progress, for the status.
+	rotating []string
+	// servingRequest is the renew-serving-certificate request served.
+	servingRequest string
+	deployment     *appsv1.Deployment
 	// renewals are the times certificates want renewing.
 	renewals []time.Time
 	// stalled: problems only a change of the user's input can fix.
@@ -34,7 +40,7 @@ type state struct {
 }
 
 func newState(ra *v1alpha1.RegistryAuth, opts render.Options, now time.Time) *state {
-	return &state{ra: ra, opts: opts, names: render.NamesFor(ra), now: now}
+	return &state{ra: ra, opts: opts, names: render.NamesFor(ra), now: now, podAnnotations: map[string]string{}}
 }
 
 // requeueAfter is the time to the earliest renewal, so certificates renew

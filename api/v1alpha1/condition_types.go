@@ -34,6 +34,7 @@ const (
 	ReasonInvalidACL          = "InvalidACL"
 	ReasonInvalidCertificate  = "InvalidCertificate"
 	ReasonIssuerNotFound      = "IssuerNotFound"
+	ReasonIssuerNotReady      = "IssuerNotReady"
 	ReasonCertificatePending  = "CertificatePending"
 	ReasonCertManagerMissing  = "CertManagerNotInstalled"
 	ReasonRotating            = "Rotating"

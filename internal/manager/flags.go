@@ -37,6 +37,7 @@ func ParseFlags(args []string) (*Config, error) {
 	fs.DurationVar(&c.Render.CALifetime, "ca-lifetime", c.Render.CALifetime, "lifetime of the CAs the operator creates")
 	fs.DurationVar(&c.Render.ServingLifetime, "serving-cert-lifetime", c.Render.ServingLifetime, "lifetime of serving certificates the operator issues")
 	fs.DurationVar(&c.Render.SigningLifetime, "signing-cert-lifetime", c.Render.SigningLifetime, "lifetime of token-signing certificates")
+	fs.DurationVar(&c.Render.ServingCAOverlap, "serving-ca-overlap", c.Render.ServingCAOverlap, "how long a new serving CA is published beside the old before the serving certificate moves to it")
 	fs.StringVar(&c.NodeTrustConfig, "node-trust-configmap", "", "ConfigMap in the operator's namespace listing each registry's node address and CA for the node-trust agent (empty disables)")
 	fs.StringVar(&c.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch (empty: all)")
 	fs.BoolVar(&c.DevelopmentLog, "zap-devel", false, "human-readable logs")

@@ -32,9 +32,10 @@ const (
 	terminationGrace = 45
 )
 
-// DesiredDeployment builds the registry pods. restartHash (see RestartHash)
-// goes on the pod template, so only inputs the containers cannot reload roll them.
-func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, restartHash string) *appsv1.Deployment {
+// DesiredDeployment builds the registry pods. podAnnotations carry the
+// restart hash (see RestartHash), so only inputs the containers cannot reload
+// roll them, and the hashes rotations wait on (see PodAnnotations).
+func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, podAnnotations map[string]string) *appsv1.Deployment {
 	names := NamesFor(ra)
 	pod := corev1.PodSpec{
 		AutomountServiceAccountToken:  ptr.To(false),
@@ -62,7 +63,7 @@ func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, restartHash stri
 			Selector: &metav1.LabelSelector{MatchLabels: SelectorLabels(ra)},
 			Strategy: strategy(ra),
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: podMeta(ra, restartHash),
+				ObjectMeta: metav1.ObjectMeta{Labels: Labels(ra, "registry"), Annotations: podAnnotations},
 				Spec:       pod,
 			},
 		},
@@ -214,20 +215,11 @@ func storageVolume(ra *v1alpha1.RegistryAuth, names Names) corev1.Volume {
 	return corev1.Volume{Name: volStorage, VolumeSource: corev1.VolumeSource{EmptyDir: ed}}
 }
 
-// ServingSecretName is the Secret holding the serving certificate in use:
-// the user's own, or the one the operator (or cert-manager for it) writes.
+// ServingSecretName is the Secret the pods mount for serving. Whatever the
+// source (operator, cert-manager, the user's own Secret), the operator copies
+// the certificate into it, so switching sources never changes the pod template.
 func ServingSecretName(ra *v1alpha1.RegistryAuth) string {
-	if ra.Spec.TLS.SecretName != "" {
-		return ra.Spec.TLS.SecretName
-	}
 	return NamesFor(ra).ServingTLS
-}
-
-func podMeta(ra *v1alpha1.RegistryAuth, restartHash string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
-		Labels:      Labels(ra, "registry"),
-		Annotations: map[string]string{AnnotationRestartHash: restartHash},
-	}
 }
 
 func containerSecurity() *corev1.SecurityContext {

@@ -12,6 +12,21 @@ import (
 // inputs does (users, ACL and builtin certificates are reloaded live).
 const AnnotationRestartHash = "registryauth.dev/restart-hash"
 
+// AnnotationTokenBundle and AnnotationTokenSigner on the pod template name
+// the token bundle and (docker_auth) signing certificate the pods were
+// started with: a rotation step waits until the rollout that carries them
+// has completed.
+const (
+	AnnotationTokenBundle = "registryauth.dev/token-bundle"
+	AnnotationTokenSigner = "registryauth.dev/token-signer"
+	// AnnotationServingCert (docker_auth) names the serving certificate the
+	// registry container was started with.
+	AnnotationServingCert = "registryauth.dev/serving-cert"
+)
+
+// ShortHash identifies content in an annotation.
+func ShortHash(b []byte) string { return RestartHash(b) }
+
 // RestartHash hashes the parts, length-prefixed so that boundaries count.
 func RestartHash(parts ...[]byte) string {
 	h := sha256.New()

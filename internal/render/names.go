@@ -14,6 +14,10 @@ type Names struct {
 	Deployment     string
 	Service        string
 	Data           string // PersistentVolumeClaim, when storage asks for one
+	// Certificate is the cert-manager Certificate for the serving certificate;
+	// cert-manager writes CertManagerTLS, which the operator copies to ServingTLS.
+	Certificate    string
+	CertManagerTLS string
 }
 
 // NamesFor derives the object names from the RegistryAuth's name.
@@ -30,5 +34,7 @@ func NamesFor(ra *v1alpha1.RegistryAuth) Names {
 		Deployment:     n,
 		Service:        n,
 		Data:           n + "-data",
+		Certificate:    n + "-serving",
+		CertManagerTLS: n + "-serving-issued",
 	}
 }

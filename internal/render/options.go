@@ -19,15 +19,20 @@ type Options struct {
 	CALifetime      time.Duration
 	ServingLifetime time.Duration
 	SigningLifetime time.Duration
+	// ServingCAOverlap is how long a new serving CA is published beside the
+	// old one before the serving certificate moves to it: the time clients
+	// outside the cluster have to trust it.
+	ServingCAOverlap time.Duration
 }
 
 // DefaultOptions are the documented defaults of the manager flags.
 func DefaultOptions() Options {
 	return Options{
-		ClusterDomain:   "cluster.local",
-		DockerAuthImage: "cesanta/docker_auth:1.14.0",
-		CALifetime:      10 * 365 * 24 * time.Hour,
-		ServingLifetime: 90 * 24 * time.Hour,
-		SigningLifetime: 7 * 24 * time.Hour,
+		ClusterDomain:    "cluster.local",
+		DockerAuthImage:  "cesanta/docker_auth:1.14.0",
+		CALifetime:       10 * 365 * 24 * time.Hour,
+		ServingLifetime:  90 * 24 * time.Hour,
+		SigningLifetime:  7 * 24 * time.Hour,
+		ServingCAOverlap: 7 * 24 * time.Hour,
 	}
 }

@@ -50,7 +50,7 @@ func TestRenderedConfigsGolden(t *testing.T) {
 			}
 
 			golden(t, name+"-service", DesiredService(r))
-			golden(t, name+"-deployment", DesiredDeployment(r, testOptions, "0123456789abcdef"))
+			golden(t, name+"-deployment", DesiredDeployment(r, testOptions, map[string]string{AnnotationRestartHash: "0123456789abcdef"}))
 			if pvc := DesiredPVC(r); pvc != nil {
 				golden(t, name+"-pvc", pvc)
 			}
@@ -159,10 +159,10 @@ func TestAuthConfigUsers(t *testing.T) {
 }
 
 func TestDeploymentStrategyAndRestartHash(t *testing.T) {
-	if s := DesiredDeployment(persistent(), testOptions, "h").Spec.Strategy.Type; s != appsv1.RecreateDeploymentStrategyType {
+	if s := DesiredDeployment(persistent(), testOptions, nil).Spec.Strategy.Type; s != appsv1.RecreateDeploymentStrategyType {
 		t.Errorf("a ReadWriteOnce claim needs Recreate, got %s", s)
 	}
-	if s := DesiredDeployment(classic(), testOptions, "h").Spec.Strategy; s.Type != appsv1.RollingUpdateDeploymentStrategyType || s.RollingUpdate.MaxUnavailable.IntValue() != 0 {
+	if s := DesiredDeployment(classic(), testOptions, nil).Spec.Strategy; s.Type != appsv1.RollingUpdateDeploymentStrategyType || s.RollingUpdate.MaxUnavailable.IntValue() != 0 {
 		t.Errorf("emptyDir registries surge without losing availability, got %+v", s)
 	}
 	if RestartHash([]byte("ab"), []byte("c")) == RestartHash([]byte("a"), []byte("bc")) {

@@ -35,12 +35,37 @@ func TLSSecret(ra *v1alpha1.RegistryAuth, name, component string, certPEM, keyPE
 	return s
 }
 
-// TokenCASecret holds the token CA and the bundle the registry trusts
-// (rootcertbundle): the token CA's certificate, plus the incoming or outgoing
-// one during a rotation. Never the serving CA.
-func TokenCASecret(ra *v1alpha1.RegistryAuth, certPEM, keyPEM, bundlePEM []byte, annotations map[string]string) *corev1.Secret {
-	s := TLSSecret(ra, NamesFor(ra).TokenCA, "token-ca", certPEM, keyPEM, nil, annotations)
-	s.Data[TokenBundleFile] = bundlePEM
+// Keys of a Secret that holds rotating anchors, beside tls.crt and tls.key.
+const (
+	KeyNextCert     = "next.crt"
+	KeyNextKey      = "next.key"
+	KeyPreviousCert = "previous.crt"
+)
+
+// Anchors is the content of a Secret whose anchors rotate: the active
+// certificate and key, the incoming pair and the outgoing certificate during
+// a rotation (empty otherwise), and the bundle verifiers trust.
+type Anchors struct {
+	CertPEM, KeyPEM         []byte
+	NextCertPEM, NextKeyPEM []byte
+	PreviousCertPEM         []byte
+	// BundleKey names the key of the bundle; BundlePEM is its content.
+	BundleKey string
+	BundlePEM []byte
+}
+
+// AnchorSecret holds rotating anchors, e.g. the token CA with the registry's
+// rootcertbundle (never the serving CA), or the serving CA with the ca.crt
+// clients trust. annotations carry the rotation state.
+func AnchorSecret(ra *v1alpha1.RegistryAuth, name, component string, a Anchors, annotations map[string]string) *corev1.Secret {
+	s := TLSSecret(ra, name, component, a.CertPEM, a.KeyPEM, nil, annotations)
+	for k, v := range map[string][]byte{
+		KeyNextCert: a.NextCertPEM, KeyNextKey: a.NextKeyPEM, KeyPreviousCert: a.PreviousCertPEM, a.BundleKey: a.BundlePEM,
+	} {
+		if len(v) > 0 {
+			s.Data[k] = v
+		}
+	}
 	return s
 }
 
