@@ -201,14 +201,8 @@ func (ts *testServer) client() *http.Client {
 	}}
 }
 
-// eventually polls cond for up to 10s.
+// eventually waits up to 10s for cond.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	authtest.Eventually(t, 10*time.Second, what, cond)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver/authtest"
 )
 
 // fetchRefreshToken logs in the way docker login does: GET with Basic
@@ -69,14 +71,8 @@ func TestRefreshTokenFlow(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to 20s: a reload takes effect within seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor waits up to 20s for cond: a reload takes effect within seconds.
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	authtest.Eventually(t, 20*time.Second, what, cond)
 }

@@ -53,15 +53,9 @@ func NewKey(k KeyKind) crypto.Signer {
 // NewCA makes a self-signed CA.
 func NewCA(cn string) *KeyPair {
 	key := NewKey(EC256)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
+	tmpl := template(cn)
+	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
+	tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
 	return sign(tmpl, key, tmpl, key)
 }
 
@@ -69,13 +63,8 @@ func NewCA(cn string) *KeyPair {
 // (DNS names or IP addresses), otherwise a token signing certificate.
 func (ca *KeyPair) Issue(cn string, kind KeyKind, hosts ...string) *KeyPair {
 	key := NewKey(kind)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
+	tmpl := template(cn)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	if len(hosts) > 0 {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		for _, h := range hosts {
@@ -122,6 +111,16 @@ func sign(tmpl *x509.Certificate, key crypto.Signer, parent *x509.Certificate, p
 		panic(err)
 	}
 	return &KeyPair{Cert: cert, Key: key}
+}
+
+// template is a certificate valid from an hour ago for a day.
+func template(cn string) *x509.Certificate {
+	return &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
 }
 
 func serial() *big.Int {
