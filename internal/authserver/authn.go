@@ -22,6 +22,11 @@ const (
 func (s *Server) authenticate(st *state, user, password string, ip netip.Addr) (*account, authnResult, time.Duration) {
 	now := time.Now()
 	acct := st.users[user]
+	if acct == nil && user == "" && password == "" {
+		// Anonymous, and the config does not let anonymous in: no bcrypt to
+		// spend, and no failure to count (nothing was guessed).
+		return nil, authnBadCredentials, 0
+	}
 	if acct != nil && len(acct.hash) == 0 {
 		// Only the anonymous entry may have no hash (authconfig enforces it).
 		if password == "" {

@@ -125,3 +125,18 @@ func TestFailLimiterPerUserAndPrune(t *testing.T) {
 		t.Errorf("%d client buckets, max 4", n)
 	}
 }
+
+// Anonymous requests, when anonymous access is off, are refused without
+// bcrypt and without counting as a failed guess.
+func TestAnonymousRefusedCheaply(t *testing.T) {
+	ts := newTestServer(t, classic)
+	for range 40 {
+		if w := ts.get(scopeQuery("repository:a:pull"), "", ""); w.Code != 401 {
+			t.Fatalf("anonymous: %d", w.Code)
+		}
+	}
+	if miss := metricValue(t, ts, "cache", "miss"); miss != 0 {
+		t.Errorf("anonymous requests ran bcrypt %v times", miss)
+	}
+	decodeToken(t, ts.get(scopeQuery(), "test", "123")) // not rate limited
+}

@@ -40,6 +40,9 @@ func (s *Server) newProxy(upstream *url.URL) http.Handler {
 		// soon as the registry sends it (the copy buffer bounds the write size).
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() != nil {
+				return // the client went away; nothing to answer
+			}
 			s.log.Warn("registry unreachable", "method", r.Method, "path", r.URL.Path, "error", err)
 			writeError(w, http.StatusBadGateway, "temporarily_unavailable", "the registry behind this front door did not answer")
 		},
