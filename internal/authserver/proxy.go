@@ -58,7 +58,7 @@ func (s *Server) newProxy(upstream *url.URL) http.Handler {
 			in = &countingBody{ReadCloser: r.Body, t: t}
 			r.Body = in
 		}
-		rp.ServeHTTP(sw, r)
+		rp.ServeHTTP(sw, r) // net/http clears the deadlines once the response is done
 		s.metrics.proxySeconds.WithLabelValues(r.Method, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
 		s.metrics.proxyBytes.WithLabelValues("out").Add(float64(sw.n))
 		if in != nil {

@@ -247,3 +247,53 @@ func TestTLSPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyIdleTimeout: an upload may take longer than the idle timeout as
+// long as bytes keep coming; one that stalls for longer is cut. The same
+// connection then still serves requests (no deadline left behind).
+func TestProxyIdleTimeout(t *testing.T) {
+	_, upSrv := newUpstream(t)
+	ts := newTestServer(t, classic, func(o *Options) { o.Upstream = upSrv.URL; o.IdleTimeout = 1500 * time.Millisecond })
+	base, _, _ := ts.serve(t)
+	// One HTTP/1.1 connection for everything.
+	client := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: ts.client().Transport.(*http.Transport).TLSClientConfig, MaxConnsPerHost: 1,
+		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}}
+	upload := func(pause time.Duration, parts int) (int, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			for range parts {
+				if _, err := pw.Write([]byte("0123456789")); err != nil {
+					return
+				}
+				time.Sleep(pause)
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest(http.MethodPatch, base+"/v2/repo/blobs/uploads/x", pr)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	// 3.2 s in total, a byte every 400 ms: longer than the idle timeout, never idle.
+	if code, err := upload(400*time.Millisecond, 8); err != nil || code != http.StatusAccepted {
+		t.Fatalf("slow but steady upload: %d %v", code, err)
+	}
+	// Later requests on the same connection are not hit by a stale deadline.
+	time.Sleep(1700 * time.Millisecond)
+	req, _ := http.NewRequest(http.MethodGet, base+"/auth?service=registry.test", nil)
+	req.SetBasicAuth("test", "123")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("request after the upload: %v", err)
+	}
+	resp.Body.Close()
+	// A stall of 4 s is cut.
+	if code, err := upload(4*time.Second, 2); err == nil && code == http.StatusAccepted {
+		t.Error("an upload that stalled past the idle timeout completed")
+	}
+}
