@@ -106,7 +106,7 @@ func checkWiring(t *testing.T, w *wired) {
 	if _, err := pki.ParseKeyPair(w.secrets[n.TokenSigning].Data[corev1.TLSCertKey], signingKey); err != nil {
 		t.Errorf("signing certificate and key do not match: %v", err)
 	}
-	if err := pki.VerifyChain(chain[0], chain[1:], bundle, time.Now()); err != nil {
+	if err := pki.VerifyChain(chain[0], chain[1:], bundle, testNow()); err != nil {
 		t.Errorf("the signing certificate does not chain to the rootcertbundle: %v", err)
 	}
 	serving := certs(t, w.secrets[render.ServingSecretName(ra)].Data[corev1.TLSCertKey])[0]
@@ -147,7 +147,7 @@ func checkWiring(t *testing.T, w *wired) {
 func verifyServing(leaf, ca *x509.Certificate, host string) error {
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: host})
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: host, CurrentTime: testNow()})
 	return err
 }
 

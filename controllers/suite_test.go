@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,8 +16,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -67,46 +70,72 @@ func runSuite(m *testing.M) int {
 	fmt.Fprintf(os.Stderr, "envtest: control plane up in %s\n", time.Since(start).Round(time.Millisecond))
 
 	testConfig = cfg
-	scheme := NewScheme()
-	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+	if k8s, err = client.New(cfg, client.Options{Scheme: NewScheme()}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 
-	counted := rest.CopyConfig(cfg)
-	counted.Wrap(counter.wrap)
-	mgr, err := ctrl.NewManager(counted, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-	})
-	if err != nil {
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	testOpts = render.DefaultOptions()
 	testOpts.AuthImage = "registry-auth-operator:test"
+	// Short lifetimes, as the flags allow, so renewals are reachable.
+	testOpts.SigningLifetime = time.Hour
+	testOpts.ServingLifetime = 3 * time.Hour
+	testOpts.ServingCAOverlap = 30 * time.Minute
+	if err := startOperator(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	stopOperator()
+	return code
+}
+
+// The operator under test: a manager with counted requests and a clock the
+// tests can move forward (clockOffset). stopOperator + startOperator is an
+// operator restart: nothing survives but what is in the cluster.
+var (
+	stopOperator func()
+	clockOffset  atomic.Int64
+)
+
+func testNow() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) }
+
+// advanceClock moves the operator's clock forward.
+func advanceClock(d time.Duration) { clockOffset.Add(int64(d)) }
+
+func startOperator() error {
+	counted := rest.CopyConfig(testConfig)
+	counted.Wrap(counter.wrap)
+	mgr, err := ctrl.NewManager(counted, ctrl.Options{
+		Scheme:  NewScheme(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		// Several managers in one process (after a restart) must not clash
+		// on controller names in the metrics registry.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return err
+	}
 	r := &RegistryAuthReconciler{
 		Client:   mgr.GetClient(),
-		Scheme:   scheme,
+		Scheme:   mgr.GetScheme(),
 		Applier:  &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()},
 		Recorder: mgr.GetEventRecorder("registry-auth-operator"),
 		Options:  testOpts,
 		Hasher:   &passwords.Hasher{Cost: 4},
-		Now:      time.Now,
+		Now:      testNow,
 	}
-	reconc.inner = r
+	reconc.inner.Store(r)
 	if err := r.setupWith(mgr, reconc); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	nt := &NodeTrustReconciler{Client: mgr.GetClient(), Applier: r.Applier, Namespace: operatorNamespace, Name: nodeTrustConfigMap}
 	if err := nt.SetupWithManager(mgr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -116,10 +145,17 @@ func runSuite(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "manager:", err)
 		}
 	}()
-	code := m.Run()
-	cancel()
-	<-done
-	return code
+	stopOperator = func() { cancel(); <-done }
+	return nil
+}
+
+// restartOperator stops the operator and starts a fresh one.
+func restartOperator(t *testing.T) {
+	t.Helper()
+	stopOperator()
+	if err := startOperator(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func zapLevel() int8 {
@@ -129,51 +165,43 @@ func zapLevel() int8 {
 	return 1 // warnings and errors only
 }
 
-// requestCounter counts the manager's requests by HTTP method.
+// requestCounter records the manager's mutating requests (method and path).
 type requestCounter struct {
-	mu       sync.Mutex
-	byMethod map[string]int
-	log      []string
+	mu  sync.Mutex
+	log []string
 }
 
 func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		c.mu.Lock()
-		if c.byMethod == nil {
-			c.byMethod = map[string]int{}
-		}
-		c.byMethod[req.Method]++
-		if req.Method != http.MethodGet {
+		switch req.Method {
+		case http.MethodPatch, http.MethodPut, http.MethodPost, http.MethodDelete:
+			c.mu.Lock()
 			c.log = append(c.log, req.Method+" "+req.URL.Path)
+			c.mu.Unlock()
 		}
-		c.mu.Unlock()
 		return rt.RoundTrip(req)
 	})
 }
 
-// snapshot returns the counts so far and the non-GET requests.
-func (c *requestCounter) snapshot() (map[string]int, []string) {
+// mark returns a position in the log.
+func (c *requestCounter) mark() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := map[string]int{}
-	for k, v := range c.byMethod {
-		m[k] = v
-	}
-	return m, append([]string(nil), c.log...)
+	return len(c.log)
 }
 
-// mutating counts PATCH, PUT, POST and DELETE since a snapshot.
-func mutatingSince(before map[string]int) (int, map[string]int) {
-	now, _ := counter.snapshot()
-	diff := map[string]int{}
-	n := 0
-	for _, m := range []string{http.MethodPatch, http.MethodPut, http.MethodPost, http.MethodDelete} {
-		if d := now[m] - before[m]; d > 0 {
-			diff[m] = d
-			n += d
+// writesIn returns the mutating requests since mark that touched namespace
+// ns (other tests' objects are not this test's business).
+func (c *requestCounter) writesIn(mark int, ns string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, l := range c.log[mark:] {
+		if strings.Contains(l, "/namespaces/"+ns+"/") {
+			out = append(out, l)
 		}
 	}
-	return n, diff
+	return out
 }
 
 type roundTripperFunc func(*http.Request) (*http.Response, error)
@@ -183,11 +211,11 @@ func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { r
 // countingReconciler counts finished reconciles, so a test can wait for the
 // reconcile its change triggered.
 type countingReconciler struct {
-	inner *RegistryAuthReconciler
+	inner atomic.Pointer[RegistryAuthReconciler]
 	n     atomic.Int64
 }
 
 func (c *countingReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	defer c.n.Add(1)
-	return c.inner.Reconcile(ctx, req)
+	return c.inner.Load().Reconcile(ctx, req)
 }
