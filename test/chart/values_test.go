@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ func TestManagerContract(t *testing.T) {
 		t.Errorf("manager security context not restricted: %v", sc)
 	}
 	psc := nested(t, d, "spec", "template", "spec", "securityContext").(map[string]any)
-	if psc["runAsNonRoot"] != true || psc["runAsUser"] != int64(65532) {
+	if psc["runAsNonRoot"] != true || fmt.Sprint(psc["runAsUser"]) != "65532" {
 		t.Errorf("manager pod security context: %v", psc)
 	}
 }
