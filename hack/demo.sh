@@ -23,7 +23,7 @@ log "3/6 operator (Helm chart charts/registry-auth-operator)"
 "$HACK/install-operator.sh" demo
 
 log "4/6 sample registry (config/samples/ in namespace $NSPACE)"
-kubectl create namespace "$NSPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl get namespace "$NSPACE" >/dev/null 2>&1 || kubectl create namespace "$NSPACE" >/dev/null
 kubectl -n "$NSPACE" apply -f "$REPO/config/samples/" >/dev/null
 kubectl -n "$NSPACE" wait registryauth/demo --for=condition=Ready --timeout=5m >/dev/null ||
   { kubectl -n "$NSPACE" describe registryauth demo >&2; die "RegistryAuth demo did not become Ready"; }
@@ -41,8 +41,12 @@ kubectl -n "$NSPACE" get secret demo-admin -o jsonpath='{.data.password}' | base
   "${sk[@]}" login --authfile "$work/auth.json" --cert-dir "$work/certs.d/$host" -u admin --password-stdin "$host" >/dev/null
 "${sk[@]}" copy -q --dest-authfile "$work/auth.json" --dest-cert-dir "$work/certs.d/$host" \
   "oci-archive:$REPO/bin/images/pause.tar" "docker://$host/demo/pause:3.10"
-"${sk[@]}" inspect --authfile "$work/auth.json" --cert-dir "$work/certs.d/$host" "docker://$host/demo/pause:3.10" |
-  jq -r '"pulled manifest " + .Digest' >&2
+kubectl -n "$NSPACE" get secret demo-reader -o jsonpath='{.data.password}' | base64 -d |
+  "${sk[@]}" login --authfile "$work/reader.json" --cert-dir "$work/certs.d/$host" -u reader --password-stdin "$host" >/dev/null
+rm -rf "$work/pulled"
+"${sk[@]}" copy -q --src-authfile "$work/reader.json" --src-cert-dir "$work/certs.d/$host" \
+  "docker://$host/demo/pause:3.10" "oci:$work/pulled"
+log "pushed as admin, pulled as reader: $host/demo/pause:3.10 $(jq -r '.manifests[0].digest' "$work/pulled/index.json")"
 
 log "6/6 done in $((SECONDS - t0))s"
 cat <<MSG
@@ -53,8 +57,8 @@ cat <<MSG
   Users (config/samples/demo-users.yaml): admin / badmin (everything), reader / 123 (pull only)
   CA to trust: $ca
 
-  Use it from this shell:
-    export KUBECONFIG=$KUBECONFIG_ADMIN
+  Use it from this shell (kubectl and helm are the cluster's own builds):
+    export KUBECONFIG=$KUBECONFIG_ADMIN PATH=$KUBE_BIN:$HELM_BIN:\$PATH
     kubectl -n $NSPACE get registryauth demo -o wide
     mkdir -p ~/.config/containers/certs.d/$host && cp $ca ~/.config/containers/certs.d/$host/ca.crt
     skopeo login -u admin $host

@@ -19,8 +19,10 @@ if running kube-apiserver; then
   stop_daemon kube-scheduler
   if running kubelet; then
     kubectl delete pods --all --all-namespaces --grace-period=1 --wait=false >/dev/null 2>&1 || true
+    # Stopped sandboxes are unwound (CNI DEL, netns gone); their containers
+    # stay listed until the kubelet's next GC, which we do not wait for.
     for _ in $(seq 60); do
-      [ -z "$(ctr tasks ls -q 2>/dev/null)" ] && [ -z "$(ctr containers ls -q 2>/dev/null)" ] && break
+      ctr tasks ls 2>/dev/null | awk 'NR > 1 && $3 == "RUNNING"' | grep -q . || break
       sleep 1
     done
   fi

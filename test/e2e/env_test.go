@@ -16,6 +16,7 @@ import (
 // env is the cluster hack/e2e.sh brought up.
 type env struct {
 	kubeconfig, netns, certsD, images, kubectl, helm, timings string
+	kubeCache                                                 string
 	repo                                                      string
 }
 
@@ -29,6 +30,7 @@ func loadEnv(t *testing.T) *env {
 		kubectl:    os.Getenv("E2E_KUBECTL"),
 		helm:       os.Getenv("E2E_HELM"),
 		timings:    os.Getenv("E2E_TIMINGS"),
+		kubeCache:  os.Getenv("E2E_KUBE_CACHE"),
 	}
 	if e.kubeconfig == "" {
 		t.Skip("no local cluster: run `make test-e2e` (hack/e2e.sh brings up the cluster these tests need)")
@@ -58,11 +60,20 @@ func ctx2m() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 2*time.Minute)
 }
 
+// kubeFlags point kubectl at the cluster and keep its cache out of ~/.kube.
+func (e *env) kubeFlags() []string {
+	f := []string{"--kubeconfig", e.kubeconfig}
+	if e.kubeCache != "" {
+		f = append(f, "--cache-dir", e.kubeCache)
+	}
+	return f
+}
+
 // kube runs kubectl; kubeOK fails the test on error.
 func (e *env) kube(stdin string, args ...string) (string, error) {
 	ctx, cancel := ctx2m()
 	defer cancel()
-	return exe(ctx, stdin, e.kubectl, append([]string{"--kubeconfig", e.kubeconfig}, args...)...)
+	return exe(ctx, stdin, e.kubectl, append(e.kubeFlags(), args...)...)
 }
 
 func (e *env) kubeOK(t *testing.T, args ...string) string {

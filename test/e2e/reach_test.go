@@ -106,7 +106,7 @@ func (j *journey) reachFromHost(t *testing.T) {
 }
 
 func (j *journey) reachThroughPortForward(t *testing.T) {
-	cmd := exec.Command(j.kubectl, "--kubeconfig", j.kubeconfig, "-n", nsDemo, "port-forward", "service/"+raName, ":5000")
+	cmd := exec.Command(j.kubectl, append(j.kubeFlags(), "-n", nsDemo, "port-forward", "service/"+raName, ":5000")...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
