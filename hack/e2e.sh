@@ -25,7 +25,7 @@ bins
 
 export E2E_KUBECONFIG=$KUBECONFIG_ADMIN E2E_NETNS=$NETNS E2E_CERTS_D=$CERTS_D \
   E2E_IMAGES=$REPO/bin/images E2E_KUBECTL=$KUBE_BIN/kubectl E2E_HELM=$HELM_BIN/helm \
-  E2E_TIMINGS=$REPO/bin/e2e-timings.txt E2E_KUBE_CACHE=$STATE/kube-cache \
+  E2E_TIMINGS=$REPO/bin/e2e-timings.txt E2E_KUBE_CACHE=$STATE/kube-cache KUBECACHEDIR=$STATE/kube-cache \
   HELM_CACHE_HOME=$STATE/helm/cache HELM_CONFIG_HOME=$STATE/helm/config HELM_DATA_HOME=$STATE/helm/data
 rm -f "$E2E_TIMINGS"
 cd "$REPO"

@@ -64,6 +64,7 @@ bins() {
 kubectl() { "${KUBE_BIN:?call bins first}/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" --cache-dir "$STATE/kube-cache" "$@"; }
 helm() {
   HELM_CACHE_HOME=$STATE/helm/cache HELM_CONFIG_HOME=$STATE/helm/config HELM_DATA_HOME=$STATE/helm/data \
+    KUBECACHEDIR=$STATE/kube-cache \
     "${HELM_BIN:?call bins first}/helm" --kubeconfig "$KUBECONFIG_ADMIN" "$@"
 }
 # ctr warns about cgroup v1 on every call; the rest of its stderr matters.
