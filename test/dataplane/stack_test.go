@@ -72,31 +72,35 @@ type stack struct {
 	authBase string // https://host:port of the token endpoint
 	monitor  string // auth-server monitoring host:port
 	tls      *tls.Config
+	bundle   string // the registry's rootcertbundle
+	issuer   string // the registry's auth.token.issuer
 	authArgs []string
 }
 
-func newStack(t testing.TB, l layout, mods ...func(*authtest.Options)) *stack {
+func newStack(t testing.TB, l layout, mods ...func(testing.TB, *stack)) *stack {
 	t.Helper()
 	return newStackOn(t, l, "127.0.0.1", mods...)
 }
 
 // newStackOn serves clients on ip (the registry and the monitoring port stay
 // on 127.0.0.1, as inside a pod).
-func newStackOn(t testing.TB, l layout, ip string, mods ...func(*authtest.Options)) *stack {
+// Each mod may change the stack's files after they are written and before
+// any process starts.
+func newStackOn(t testing.TB, l layout, ip string, mods ...func(testing.TB, *stack)) *stack {
 	t.Helper()
 	authPort, monPort, regPort := freePortOn(t, ip), freePort(t), freePort(t)
 	front := net.JoinHostPort(ip, itoa(authPort))
 	o := authtest.Options{Addr: front, Issuer: issuer, Users: users, ACL: acl, Expiration: 300,
 		Hosts: []string{"localhost", "127.0.0.1", ip}}
-	for _, m := range mods {
-		m(&o)
-	}
 	env, err := authtest.NewEnv(t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &stack{env: env, authBase: "https://" + front, monitor: hostPort(monPort),
-		tls: &tls.Config{RootCAs: authtest.Pool(env.ServingCA)}}
+		tls: &tls.Config{RootCAs: authtest.Pool(env.ServingCA)}, bundle: env.TokenCABundle(), issuer: issuer}
+	for _, m := range mods {
+		m(t, s)
+	}
 	s.authArgs = []string{authBin,
 		"--config=" + env.ConfigPath(), "--refresh-key-file=" + env.RefreshKeyPath(),
 		"--monitoring-addr=" + s.monitor, "--reload-interval=200ms", "--drain-timeout=10s"}
@@ -141,8 +145,8 @@ func (s *stack) startRegistry(t testing.TB, l layout, addr, realm string) *proc 
 	t.Helper()
 	dir := t.TempDir()
 	token := map[string]any{
-		"realm": realm, "service": service, "issuer": issuer,
-		"rootcertbundle": s.env.TokenCABundle(),
+		"realm": realm, "service": service, "issuer": s.issuer,
+		"rootcertbundle": s.bundle,
 	}
 	httpCfg := map[string]any{"addr": addr, "secret": "dataplane-http-secret", "relativeurls": true}
 	if l == frontDoor {
