@@ -42,8 +42,11 @@ test-unit: ## Unit and golden tests (no servers).
 	go test -count=1 ./api/... ./internal/...
 
 .PHONY: test-envtest
-test-envtest: ## Controller tests against a real kube-apiserver + etcd.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -timeout 20m ./controllers/...
+test-envtest: ## Controller tests against a real kube-apiserver + etcd (and cert-manager's controllers).
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \
+	CERT_MANAGER_CONTROLLER="$$($(BUILD_TOOLS) cert-manager)/cert-manager-controller" \
+	CERT_MANAGER_CRDS="$$(go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)/deploy/crds" \
+	go test -count=1 -timeout 20m ./controllers/...
 
 .PHONY: test-dataplane
 test-dataplane: ## Token server with the real registry and real clients (nothing may be skipped).

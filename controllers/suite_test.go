@@ -57,8 +57,13 @@ func runSuite(m *testing.M) int {
 	}
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapcore.Level(zapLevel()))))
 	start := time.Now()
+	cmCRDs := os.Getenv("CERT_MANAGER_CRDS")
+	if cmCRDs == "" {
+		fmt.Fprintln(os.Stderr, "CERT_MANAGER_CRDS is not set: run `make test-envtest`")
+		return 1
+	}
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases"), cmCRDs},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := env.Start()
@@ -75,10 +80,24 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
-	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
+	for _, ns := range []string{operatorNamespace, "cert-manager"} {
+		if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	tmp, err := os.MkdirTemp("", "registry-auth-envtest-")
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer os.RemoveAll(tmp)
+	cm, err := startCertManager(env, tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting cert-manager:", err)
+		return 1
+	}
+	defer cm.stop()
 	testOpts = render.DefaultOptions()
 	testOpts.AuthImage = "registry-auth-operator:test"
 	// Short lifetimes, as the flags allow, so renewals are reachable.

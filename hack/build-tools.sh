@@ -2,7 +2,7 @@
 # Builds the binaries the project needs from the Go module proxy, once, into a
 # cache outside the repository keyed by version; prints the directory of each.
 #   hack/build-tools.sh envtest            -> kube-apiserver, etcd (for envtest)
-#   hack/build-tools.sh kube etcd registry containerd coredns helm controller-gen
+#   hack/build-tools.sh kube etcd registry containerd coredns helm controller-gen cert-manager
 # Wrapper modules live in hack/tools/<name>; their go.sum pins every dependency.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +16,7 @@ CONTAINERD_VERSION=v2.4.2
 COREDNS_VERSION=v1.14.7
 HELM_VERSION=v3.22.0
 CONTROLLER_GEN_VERSION=v0.23.0
+CERT_MANAGER_VERSION=v1.21.2
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 
@@ -72,6 +73,9 @@ tool() {
     d=$CACHE/coredns/$COREDNS_VERSION; build coredns "$d/coredns" github.com/coredns/coredns ;;
   helm)
     d=$CACHE/helm/$HELM_VERSION; build helm "$d/helm" helm.sh/helm/v3/cmd/helm ;;
+  cert-manager)
+    # cert-manager's controllers (its cmd module is not on the proxy): see hack/tools/cert-manager.
+    d=$CACHE/cert-manager/$CERT_MANAGER_VERSION; build cert-manager "$d/cert-manager-controller" . ;;
   controller-gen)
     d=$CACHE/controller-gen/$CONTROLLER_GEN_VERSION; build controller-gen "$d/controller-gen" sigs.k8s.io/controller-tools/cmd/controller-gen ;;
   *) log "unknown tool $1"; return 2 ;;

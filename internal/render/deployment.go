@@ -28,8 +28,14 @@ const (
 
 	// nonRootUID runs both containers; fsGroup makes the storage writable.
 	nonRootUID = 65532
-	// terminationGrace leaves room for the front door and the registry to drain.
-	terminationGrace = 45
+	// A stopping pod keeps serving while Endpoints and kube-proxy drop it:
+	// the front door pauses frontDoorPause before draining (its own 25s drain
+	// timeout); the registry behind it pauses registryPause, so it still takes
+	// the front door's requests until those have drained, then drains itself
+	// (http.draintimeout). terminationGrace covers both.
+	frontDoorPause   = 5
+	registryPause    = 30
+	terminationGrace = 60
 )
 
 // DesiredDeployment builds the registry pods. podAnnotations carry the
@@ -106,6 +112,7 @@ func builtinAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Contai
 		},
 		ReadinessProbe: httpProbe("/readyz", PortAuthMonitor, 5),
 		LivenessProbe:  httpProbe("/healthz", PortAuthMonitor, 10),
+		Lifecycle:      preStopSleep(frontDoorPause),
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: volAuthConfig, MountPath: AuthConfigDir, ReadOnly: true},
 			{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true},
@@ -129,7 +136,7 @@ func dockerAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Contain
 		// docker_auth has no health endpoint: a listening socket is the signal.
 		ReadinessProbe: tcpProbe(PortAuthSplit, 5),
 		LivenessProbe:  tcpProbe(PortAuthSplit, 10),
-		Lifecycle:      preStopSleep(),
+		Lifecycle:      preStopSleep(frontDoorPause),
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: volAuthConfig, MountPath: DockerAuthConfigDir, ReadOnly: true},
 			{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true},
@@ -173,9 +180,10 @@ func registryContainer(ra *v1alpha1.RegistryAuth, servesTLS bool) corev1.Contain
 		// reloads its certificate, so a renewal rolls the pods (gracefully).
 		c.Ports = []corev1.ContainerPort{{Name: "https", ContainerPort: PortFrontDoor, Protocol: corev1.ProtocolTCP}, debug}
 		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true})
-		c.Lifecycle = preStopSleep()
+		c.Lifecycle = preStopSleep(frontDoorPause)
 	} else {
 		c.Ports = []corev1.ContainerPort{{Name: "registry-http", ContainerPort: PortRegistryHTTP, Protocol: corev1.ProtocolTCP}, debug}
+		c.Lifecycle = preStopSleep(registryPause)
 	}
 	return c
 }
@@ -248,10 +256,11 @@ func tcpProbe(port int32, period int32) *corev1.Probe {
 	}
 }
 
-// preStopSleep keeps a stopping pod serving while endpoints drop it; a sleep
-// action needs no shell in the image (docker_auth's has none).
-func preStopSleep() *corev1.Lifecycle {
-	return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 5}}}
+// preStopSleep keeps a stopping container serving for seconds before its
+// SIGTERM; a sleep action needs no shell in the image (ours and docker_auth's
+// have none).
+func preStopSleep(seconds int64) *corev1.Lifecycle {
+	return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: seconds}}}
 }
 
 func hasAccessMode(pvc *v1alpha1.PVCStorage, m corev1.PersistentVolumeAccessMode) bool {
