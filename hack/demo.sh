@@ -14,9 +14,9 @@ need ip "run hack/install-deps.sh (Debian package iproute2)"
 "$HACK/install-deps.sh"
 t0=$SECONDS
 
-log "1/6 images (bin/images)"
+log "1/6 images into bin/images (a first run also builds every tool from the Go module proxy: 20-25 min on 2 cores)"
 "$HACK/images/build.sh"
-log "2/6 local cluster (first run builds Kubernetes from source: ~20 min on 2 cores)"
+log "2/6 local cluster \"demo\" (hack/cluster/up.sh)"
 "$HACK/cluster/up.sh" demo >/dev/null
 bins
 log "3/6 operator (Helm chart charts/registry-auth-operator)"
