@@ -20,7 +20,7 @@ const nsClassic = "e2e-docker-auth"
 // not a Go module on the module proxy, and there is no image registry).
 func (j *journey) dockerAuth(t *testing.T) {
 	e := j.env
-	e.kubeOK(t, "create", "namespace", nsClassic)
+	e.namespace(t, nsClassic)
 	e.apply(t, map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata":   map[string]any{"name": "classic-admin", "namespace": nsClassic},

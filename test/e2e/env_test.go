@@ -97,6 +97,12 @@ func (e *env) apply(t *testing.T, obj any) {
 	}
 }
 
+// namespace creates a namespace unless it exists (E2E_KEEP reruns).
+func (e *env) namespace(t *testing.T, name string) {
+	t.Helper()
+	e.apply(t, map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}})
+}
+
 // jsonpath reads one field of an object.
 func (e *env) jsonpath(ns, obj, path string) (string, error) {
 	return e.kube("", "-n", ns, "get", obj, "-o", "jsonpath="+path)

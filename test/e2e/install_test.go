@@ -46,7 +46,7 @@ func (j *journey) helmInstall(t *testing.T) {
 }
 
 func (j *journey) applySample(t *testing.T) {
-	j.kubeOK(t, "create", "namespace", nsDemo)
+	j.namespace(t, nsDemo)
 	start := time.Now()
 	j.kubeOK(t, "-n", nsDemo, "apply", "-f", filepath.Join(j.repo, "config/samples/"))
 
