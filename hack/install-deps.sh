@@ -18,6 +18,8 @@ declare -A PKGS=(
   [jq]=jq
   [openssl]=openssl
   [util-linux]=nsenter
+  [procps]=sysctl
+  [ca-certificates]=/etc/ssl/certs/ca-certificates.crt
 )
 missing=()
 for p in "${!PKGS[@]}"; do
