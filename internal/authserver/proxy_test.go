@@ -253,7 +253,7 @@ func TestTLSPolicy(t *testing.T) {
 // connection then still serves requests (no deadline left behind).
 func TestProxyIdleTimeout(t *testing.T) {
 	_, upSrv := newUpstream(t)
-	ts := newTestServer(t, classic, func(o *Options) { o.Upstream = upSrv.URL; o.IdleTimeout = 1500 * time.Millisecond })
+	ts := newTestServer(t, classic, func(o *Options) { o.Upstream = upSrv.URL; o.IdleTimeout = 2 * time.Second })
 	base, _, _ := ts.serve(t)
 	// One HTTP/1.1 connection for everything.
 	client := &http.Client{Transport: &http.Transport{
@@ -279,12 +279,12 @@ func TestProxyIdleTimeout(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	// 3.2 s in total, a byte every 400 ms: longer than the idle timeout, never idle.
-	if code, err := upload(400*time.Millisecond, 8); err != nil || code != http.StatusAccepted {
+	// 3 s in total, bytes every 300 ms: longer than the idle timeout, never idle.
+	if code, err := upload(300*time.Millisecond, 10); err != nil || code != http.StatusAccepted {
 		t.Fatalf("slow but steady upload: %d %v", code, err)
 	}
 	// Later requests on the same connection are not hit by a stale deadline.
-	time.Sleep(1700 * time.Millisecond)
+	time.Sleep(2200 * time.Millisecond)
 	req, _ := http.NewRequest(http.MethodGet, base+"/auth?service=registry.test", nil)
 	req.SetBasicAuth("test", "123")
 	resp, err := client.Do(req)
@@ -292,8 +292,8 @@ func TestProxyIdleTimeout(t *testing.T) {
 		t.Fatalf("request after the upload: %v", err)
 	}
 	resp.Body.Close()
-	// A stall of 4 s is cut.
-	if code, err := upload(4*time.Second, 2); err == nil && code == http.StatusAccepted {
+	// A stall of 5 s is cut.
+	if code, err := upload(5*time.Second, 2); err == nil && code == http.StatusAccepted {
 		t.Error("an upload that stalled past the idle timeout completed")
 	}
 }
