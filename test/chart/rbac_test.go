@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-// TestManagerRBACMatchesMarkers regenerates the ClusterRole from the
+// TestManagerRBACMatchesMarkers regenerates the ClusterRole (as make manifests does) from the
 // controllers' +kubebuilder:rbac markers and requires config/rbac/role.yaml
 // and the chart's ClusterRole to grant exactly the same.
 func TestManagerRBACMatchesMarkers(t *testing.T) {
 	out := t.TempDir()
 	gen := tool(t, "controller-gen", "controller-gen")
-	if _, err := run(t, gen, "rbac:roleName="+release, "paths=./controllers/...", "output:rbac:artifacts:config="+out); err != nil {
+	if _, err := run(t, gen, "rbac:roleName="+release, "paths=./...", "output:rbac:artifacts:config="+out); err != nil {
 		t.Fatalf("controller-gen: %v", err)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "role.yaml"))
