@@ -9,7 +9,7 @@ import (
 // BenchmarkServeToken is the token handler alone (no network, no TLS) for a
 // cached credential and one scope: the server's share of a token's cost.
 func BenchmarkServeToken(b *testing.B) {
-	ts := newTestServer(&testing.T{}, classic)
+	ts := newTestServer(b, classic)
 	h := ts.Handler()
 	req := httptest.NewRequest(http.MethodGet, "/auth/token?service=registry.test&scope=repository:a/b:pull", nil)
 	req.SetBasicAuth("admin", "badmin")

@@ -49,7 +49,7 @@ type testServer struct {
 	logs *syncBuffer
 }
 
-func newTestServer(t *testing.T, o authtest.Options, mods ...func(*Options)) *testServer {
+func newTestServer(t testing.TB, o authtest.Options, mods ...func(*Options)) *testServer {
 	t.Helper()
 	env, err := authtest.NewEnv(t.TempDir(), o)
 	if err != nil {
