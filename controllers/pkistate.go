@@ -60,6 +60,17 @@ func (r *RegistryAuthReconciler) newCA(st *state, what string) (*caState, error)
 	return &caState{pemPair: enc, pair: kp}, nil
 }
 
+// caMaker makes new CAs for a rotation.
+func (r *RegistryAuthReconciler) caMaker(st *state, what string) func() (*pki.KeyPair, error) {
+	return func() (*pki.KeyPair, error) {
+		ca, err := r.newCA(st, what)
+		if err != nil {
+			return nil, err
+		}
+		return ca.pair, nil
+	}
+}
+
 // certSANs lists a certificate's DNS names and IP addresses, sorted like
 // render.ServingSANs so the two compare directly.
 func certSANs(c *x509.Certificate) []string {

@@ -56,13 +56,7 @@ func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context,
 		Trusted:        set.state.Phase == rotation.Adding && !st.now.Before(set.state.StartedAt.Add(st.opts.ServingCAOverlap)),
 		SignerSwitched: signed && leaf != nil && set.state.Phase == rotation.Switched && pki.SignedBy(leaf.Cert, set.active.Cert),
 	}
-	if err := r.stepRotation(st, &set, obs, req, "serving CA", propagationGrace, func() (*pki.KeyPair, error) {
-		ca, err := r.newCA(st, "registry CA")
-		if err != nil {
-			return nil, err
-		}
-		return ca.pair, nil
-	}); err != nil {
+	if err := r.stepRotation(st, &set, obs, req, "serving CA", propagationGrace, r.caMaker(st, "registry CA")); err != nil {
 		return nil, err
 	}
 	if t := set.state.StartedAt.Add(st.opts.ServingCAOverlap); set.state.Phase == rotation.Adding {

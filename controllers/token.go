@@ -135,13 +135,7 @@ func (r *RegistryAuthReconciler) tokenCARotation(ctx context.Context, st *state,
 		// the propagation.
 		SignerSwitched: true,
 	}
-	if err := r.stepRotation(st, &k.set, obs, req, "token CA", st.wiring.TokenTTL+propagationGrace, func() (*pki.KeyPair, error) {
-		ca, err := r.newCA(st, "token CA")
-		if err != nil {
-			return nil, err
-		}
-		return ca.pair, nil
-	}); err != nil {
+	if err := r.stepRotation(st, &k.set, obs, req, "token CA", st.wiring.TokenTTL+propagationGrace, r.caMaker(st, "token CA")); err != nil {
 		return nil, err
 	}
 	// The leaf follows the active CA and is replaced live.

@@ -110,14 +110,10 @@ func builtinAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Contai
 			{Name: "https", ContainerPort: PortFrontDoor, Protocol: corev1.ProtocolTCP},
 			{Name: "auth-monitor", ContainerPort: PortAuthMonitor, Protocol: corev1.ProtocolTCP},
 		},
-		ReadinessProbe: httpProbe("/readyz", PortAuthMonitor, 5),
-		LivenessProbe:  httpProbe("/healthz", PortAuthMonitor, 10),
-		Lifecycle:      preStopSleep(frontDoorPause),
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: volAuthConfig, MountPath: AuthConfigDir, ReadOnly: true},
-			{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true},
-			{Name: volTokenSigning, MountPath: TokenSigningDir, ReadOnly: true},
-		},
+		ReadinessProbe:  httpProbe("/readyz", PortAuthMonitor, 5),
+		LivenessProbe:   httpProbe("/healthz", PortAuthMonitor, 10),
+		Lifecycle:       preStopSleep(frontDoorPause),
+		VolumeMounts:    authMounts(AuthConfigDir),
 		Resources:       ra.Spec.Auth.Resources,
 		SecurityContext: containerSecurity(),
 	}
@@ -134,16 +130,22 @@ func dockerAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Contain
 		Args:  []string{"--v=2", "--alsologtostderr", DockerAuthConfigDir + "/" + authconfig.ConfigFile},
 		Ports: []corev1.ContainerPort{{Name: "auth", ContainerPort: PortAuthSplit, Protocol: corev1.ProtocolTCP}},
 		// docker_auth has no health endpoint: a listening socket is the signal.
-		ReadinessProbe: tcpProbe(PortAuthSplit, 5),
-		LivenessProbe:  tcpProbe(PortAuthSplit, 10),
-		Lifecycle:      preStopSleep(frontDoorPause),
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: volAuthConfig, MountPath: DockerAuthConfigDir, ReadOnly: true},
-			{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true},
-			{Name: volTokenSigning, MountPath: TokenSigningDir, ReadOnly: true},
-		},
+		ReadinessProbe:  tcpProbe(PortAuthSplit, 5),
+		LivenessProbe:   tcpProbe(PortAuthSplit, 10),
+		Lifecycle:       preStopSleep(frontDoorPause),
+		VolumeMounts:    authMounts(DockerAuthConfigDir),
 		Resources:       ra.Spec.Auth.Resources,
 		SecurityContext: containerSecurity(),
+	}
+}
+
+// authMounts: the auth container's three Secret volumes; each is updated
+// by the kubelet on its own, and both token servers watch them.
+func authMounts(configDir string) []corev1.VolumeMount {
+	return []corev1.VolumeMount{
+		{Name: volAuthConfig, MountPath: configDir, ReadOnly: true},
+		{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true},
+		{Name: volTokenSigning, MountPath: TokenSigningDir, ReadOnly: true},
 	}
 }
 
