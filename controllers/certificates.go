@@ -83,7 +83,9 @@ func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *
 		st.restartInputs = append(st.restartInputs, src.certPEM)
 		st.podAnnotations[render.AnnotationServingCert] = render.ShortHash(src.certPEM)
 	}
-	st.renewals = append(st.renewals, pki.RenewalTime(src.cert))
+	// The operator renews its own certificates (see operatorServingCertificate);
+	// another source's certificate is looked at again when it expires.
+	st.renewals = append(st.renewals, src.cert.NotAfter)
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context,
 	if renew != "" {
 		st.servingRequest = renew
 	}
-	st.renewals = append(st.renewals, pki.RenewalTime(set.active.Cert))
+	st.renewals = append(st.renewals, pki.RenewalTime(set.active.Cert), pki.RenewalTime(leaf.Cert))
 	if t := set.state.DropAt(); !t.IsZero() {
 		st.renewals = append(st.renewals, t)
 	}

@@ -10,8 +10,12 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
-// maxRequeue bounds the wait for the next renewal check.
-const maxRequeue = 12 * time.Hour
+// The wait for the next renewal check: at most maxRequeue, and never less
+// than minRequeue, so a time already past cannot make a hot loop.
+const (
+	maxRequeue = 12 * time.Hour
+	minRequeue = 5 * time.Second
+)
 
 // state is what the sub-reconcilers of one reconcile hand to each other.
 type state struct {
@@ -49,7 +53,7 @@ func (st *state) requeueAfter() time.Duration {
 	d := maxRequeue
 	for _, t := range st.renewals {
 		if w := t.Sub(st.now); w < d {
-			d = max(w, time.Second)
+			d = max(w, minRequeue)
 		}
 	}
 	return d

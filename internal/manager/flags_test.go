@@ -1,0 +1,40 @@
+package manager
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFlags(t *testing.T) {
+	t.Setenv("OPERATOR_IMAGE", "")
+	t.Setenv("POD_NAMESPACE", "registry-auth-system")
+	c, err := ParseFlags([]string{"--auth-image=example.com/op:1", "--signing-cert-lifetime=2h", "--node-trust-configmap=trust"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Render.AuthImage != "example.com/op:1" || c.Render.SigningLifetime != 2*time.Hour ||
+		c.Render.ClusterDomain != "cluster.local" || c.Namespace != "registry-auth-system" || c.NodeTrustConfig != "trust" {
+		t.Errorf("parsed %+v", c)
+	}
+
+	t.Setenv("OPERATOR_IMAGE", "from-env:2")
+	if c, err := ParseFlags(nil); err != nil || c.Render.AuthImage != "from-env:2" {
+		t.Errorf("OPERATOR_IMAGE not used: %v %+v", err, c)
+	}
+}
+
+func TestParseFlagsRejects(t *testing.T) {
+	t.Setenv("OPERATOR_IMAGE", "")
+	t.Setenv("POD_NAMESPACE", "")
+	for args, want := range map[string]string{
+		"":                                 "--auth-image",
+		"--auth-image=x --ca-lifetime=10s": "at least 1m",
+		"--auth-image=x --node-trust-configmap=t": "POD_NAMESPACE",
+	} {
+		_, err := ParseFlags(strings.Fields(args))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want an error about %s", args, err, want)
+		}
+	}
+}
