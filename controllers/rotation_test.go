@@ -107,10 +107,14 @@ func TestTokenCARotationWaitsForEachRollout(t *testing.T) {
 	if !bundle[0].Equal(oldCA) || newCA.Equal(oldCA) || !newCA.IsCA {
 		t.Fatal("the bundle must be [old CA, new CA]")
 	}
+	// The Deployment is applied after the bundle, in the same reconcile.
+	eventually(t, 15*time.Second, func() error {
+		if restartHash(t, ns, "rot") == hash0 {
+			return fmt.Errorf("a new bundle must roll the registry pods (the registry never reloads)")
+		}
+		return nil
+	})
 	hash1 := restartHash(t, ns, "rot")
-	if hash1 == hash0 {
-		t.Fatal("a new bundle must roll the registry pods (the registry never reloads)")
-	}
 	settle(t)
 	if !pki.SignedBy(signingLeaf(t, ns, "rot"), oldCA) || tokenPhase(t, ns, "rot").Phase != rotation.Adding {
 		t.Fatal("the signer switched before the rollout that trusts the new CA completed")
@@ -162,9 +166,12 @@ func TestTokenCARotationWaitsForEachRollout(t *testing.T) {
 		}
 		return nil
 	})
-	if tokenPhase(t, ns, "rot").Phase != rotation.Stable || restartHash(t, ns, "rot") == hash1 {
-		t.Error("after the drop: stable state and a roll expected")
-	}
+	eventually(t, 15*time.Second, func() error {
+		if tokenPhase(t, ns, "rot").Phase != rotation.Stable || restartHash(t, ns, "rot") == hash1 {
+			return fmt.Errorf("after the drop: stable state and a roll expected")
+		}
+		return nil
+	})
 	checkWiring(t, readWired(t, ns, "rot"))
 	assertEvents(t, ns, "rot", "RotationStarted", "RotationSwitched", "RotationCompleted")
 
