@@ -118,17 +118,9 @@ func TestCertManagerIssuesTheServingCertificate(t *testing.T) {
 // Issuer; creating it lets cert-manager issue, and the registry follows.
 func TestCertManagerIssuerMissingThenCreated(t *testing.T) {
 	ns := newNamespace(t)
-	ctx := context.Background()
-	for _, s := range []*corev1.Secret{passwordSecret(ns, "late-admin", "badmin"), passwordSecret(ns, "late-reader", "r")} {
-		if err := k8s.Create(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ra := classicRA(ns, "late")
 	ra.Spec.TLS.IssuerRef = &v1alpha1.IssuerRef{Name: "org", Kind: "Issuer"}
-	if err := k8s.Create(ctx, ra); err != nil {
-		t.Fatal(err)
-	}
+	createWithUsers(t, ra)
 	deleteOnCleanup(t, ns, "late")
 	ra = waitCondition(t, ns, "late", v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, v1alpha1.ReasonIssuerNotFound)
 	if c := condition(ra, v1alpha1.ConditionStalled); c == nil || c.Status != metav1.ConditionTrue {

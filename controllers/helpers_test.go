@@ -66,13 +66,19 @@ func classicRA(ns, name string) *v1alpha1.RegistryAuth {
 // createClassic creates the users' Secrets and the RegistryAuth.
 func createClassic(t *testing.T, ns, name string) *v1alpha1.RegistryAuth {
 	t.Helper()
+	return createWithUsers(t, classicRA(ns, name))
+}
+
+// createWithUsers creates the Secrets of classicRA's users (admin: badmin,
+// reader: reader-pw), then ra.
+func createWithUsers(t *testing.T, ra *v1alpha1.RegistryAuth) *v1alpha1.RegistryAuth {
+	t.Helper()
 	ctx := context.Background()
-	for _, s := range []*corev1.Secret{passwordSecret(ns, name+"-admin", "badmin"), passwordSecret(ns, name+"-reader", "reader-pw")} {
+	for _, s := range []*corev1.Secret{passwordSecret(ra.Namespace, ra.Name+"-admin", "badmin"), passwordSecret(ra.Namespace, ra.Name+"-reader", "reader-pw")} {
 		if err := k8s.Create(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ra := classicRA(ns, name)
 	if err := k8s.Create(ctx, ra); err != nil {
 		t.Fatal(err)
 	}

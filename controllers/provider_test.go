@@ -15,19 +15,11 @@ import (
 
 func createDockerAuth(t *testing.T, ns, name, host string) {
 	t.Helper()
-	ctx := context.Background()
-	for _, s := range []*corev1.Secret{passwordSecret(ns, name+"-admin", "badmin"), passwordSecret(ns, name+"-reader", "reader-pw")} {
-		if err := k8s.Create(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ra := classicRA(ns, name)
 	ra.Spec.Auth.Provider = v1alpha1.ProviderDockerAuth
 	ra.Spec.Expose.Host = host
 	ra.Spec.Auth.ACL = append(ra.Spec.Auth.ACL, v1alpha1.ACLRule{Match: v1alpha1.ACLMatch{Account: ptr.To("")}, Actions: []string{"pull"}})
-	if err := k8s.Create(ctx, ra); err != nil {
-		t.Fatal(err)
-	}
+	createWithUsers(t, ra)
 }
 
 // TestDockerAuthRendersTheClassicLayout: the registry serves TLS on 5000,
