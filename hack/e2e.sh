@@ -18,6 +18,12 @@ teardown() {
   fi
 }
 trap teardown EXIT
+# A run that was killed (no EXIT trap) leaves its cluster behind; the tests
+# start from a fresh one, so take it down first unless it was kept on purpose.
+if [ -d "$STATE" ] && [ "${E2E_KEEP:-0}" != 1 ]; then
+  log "an earlier e2e cluster is still here: tearing it down for a fresh start"
+  "$HACK/cluster/down.sh" e2e
+fi
 s=$SECONDS
 "$HACK/cluster/up.sh" e2e >/dev/null
 log "cluster up in $((SECONDS - s))s"

@@ -116,6 +116,10 @@ func setUpRotationRegistry(t *testing.T, e *env) *rotationRegistry {
 	if err := os.Chmod(dir, 0o777); err != nil { // the registry runs as a non-root user
 		t.Fatal(err)
 	}
+	// A kept cluster (E2E_KEEP) may still hold an earlier run's namespace and
+	// volume, bound to a directory that is gone: start from neither.
+	e.kubeOK(t, "delete", "namespace", nsRotation, "--ignore-not-found", "--wait=true", "--timeout=3m")
+	e.kubeOK(t, "delete", "pv", "e2e-rotation-blobs", "--ignore-not-found", "--wait=true", "--timeout=1m")
 	e.kubeOK(t, "create", "namespace", nsRotation)
 	t.Cleanup(func() {
 		_, _ = e.kube("", "delete", "namespace", nsRotation, "--wait=true", "--timeout=2m")
