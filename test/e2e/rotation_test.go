@@ -35,6 +35,7 @@ const (
 	rotationPass = "r0tate-me"
 	rotationRepo = "rotation/probe"
 	rotClients   = 4
+	rotationPV   = "e2e-rotation-blobs"
 )
 
 func TestRotationUnderTraffic(t *testing.T) {
@@ -119,15 +120,15 @@ func setUpRotationRegistry(t *testing.T, e *env) *rotationRegistry {
 	// A kept cluster (E2E_KEEP) may still hold an earlier run's namespace and
 	// volume, bound to a directory that is gone: start from neither.
 	e.kubeOK(t, "delete", "namespace", nsRotation, "--ignore-not-found", "--wait=true", "--timeout=3m")
-	e.kubeOK(t, "delete", "pv", "e2e-rotation-blobs", "--ignore-not-found", "--wait=true", "--timeout=1m")
+	e.kubeOK(t, "delete", "pv", rotationPV, "--ignore-not-found", "--wait=true", "--timeout=1m")
 	e.kubeOK(t, "create", "namespace", nsRotation)
 	t.Cleanup(func() {
 		_, _ = e.kube("", "delete", "namespace", nsRotation, "--wait=true", "--timeout=2m")
-		_, _ = e.kube("", "delete", "pv", "e2e-rotation-blobs", "--wait=false")
+		_, _ = e.kube("", "delete", "pv", rotationPV, "--wait=false")
 	})
 	e.apply(t, map[string]any{
 		"apiVersion": "v1", "kind": "PersistentVolume",
-		"metadata": map[string]any{"name": "e2e-rotation-blobs"},
+		"metadata": map[string]any{"name": rotationPV},
 		"spec": map[string]any{
 			"capacity":                      map[string]any{"storage": "1Gi"},
 			"accessModes":                   []string{"ReadWriteMany"},
@@ -148,7 +149,7 @@ func setUpRotationRegistry(t *testing.T, e *env) *rotationRegistry {
 		"spec": map[string]any{
 			"replicas": 2,
 			"registry": map[string]any{"storage": map[string]any{"persistentVolumeClaim": map[string]any{
-				"size": "1Gi", "storageClassName": "", "accessModes": []string{"ReadWriteMany"}, "volumeName": "e2e-rotation-blobs",
+				"size": "1Gi", "storageClassName": "", "accessModes": []string{"ReadWriteMany"}, "volumeName": rotationPV,
 			}}},
 			"auth": map[string]any{
 				"tokenTTL": "1m", // the shortest allowed: the old token CA may go after 1m + propagation
