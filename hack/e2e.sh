@@ -3,6 +3,7 @@
 # (separate from "demo": own netns, addresses and state), runs test/e2e
 # against it and tears it down, also on failure. E2E_KEEP=1 keeps the
 # cluster for debugging (tear down with: make cluster-down CLUSTER=e2e).
+# E2E_RUN=<regexp> runs only the matching tests (go test -run), for development.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/cluster/lib.sh" e2e
@@ -36,6 +37,6 @@ export E2E_KUBECONFIG=$KUBECONFIG_ADMIN E2E_NETNS=$NETNS E2E_CERTS_D=$CERTS_D \
 rm -f "$E2E_TIMINGS"
 cd "$REPO"
 status=0
-go test -count=1 -timeout 45m -v ./test/e2e/ 2>&1 | tee "$REPO/bin/e2e.log" || status=$?
+go test -count=1 -timeout 45m -v ${E2E_RUN:+-run "$E2E_RUN"} ./test/e2e/ 2>&1 | tee "$REPO/bin/e2e.log" || status=$?
 [ -f "$E2E_TIMINGS" ] && { log "timings:"; cat "$E2E_TIMINGS" >&2; }
 exit "$status"
