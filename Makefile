@@ -38,7 +38,8 @@ build: ## Build the operator binary (also the auth server) into bin/.
 test: test-unit test-envtest test-dataplane test-e2e ## Run every test.
 
 .PHONY: test-unit
-test-unit: ## Unit and golden tests (no servers).
+test-unit: ## Unit and golden tests (no servers); go.mod/go.sum must be tidy.
+	go mod tidy -diff
 	go test -count=1 ./api/... ./internal/...
 
 .PHONY: test-envtest
