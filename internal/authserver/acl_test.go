@@ -180,14 +180,24 @@ func TestAuthorizeDoesNotAliasRequest(t *testing.T) {
 
 // FuzzACLMatch checks that placeholder values never act as patterns: a rule
 // naming ${account} (glob) or ^${account}$ (regex) matches exactly the
-// requesting account, whatever characters it has.
+// requesting account, whatever characters it has. Glob and regex rules are
+// in separate ACLs so that each is reached (first match wins: a rule that
+// always matches would hide every rule after it), and each property says
+// when the rule must match AND when it must not.
 func FuzzACLMatch(f *testing.F) {
-	for _, s := range [][2]string{{"alice", "alice"}, {"a*", "abc"}, {"a.b", "axb"}, {"[x]", "x"}, {`a\`, `a\`}, {"", ""}, {"?", "z"}} {
-		f.Add(s[0], s[1], "team")
+	for _, s := range [][3]string{
+		{"alice", "alice", "alice"}, {"a*", "abc", "a*"}, {"q", "axb", "a.b"}, {"axb", "a.b", "z"},
+		{"[x]", "x", "[x]"}, {`a\`, `a\`, "t"}, {"", "", ""}, {"?", "z", "?"}, {"a+", "a+", "a+"}, {"x", "(", "("},
+	} {
+		f.Add(s[0], s[1], s[2])
 	}
-	acl := mustACL(f, `
+	globs := mustACL(f, `
+- match: {account: "${name}"}
+  actions: [delete]
 - match: {account: "${account}", name: "${name}"}
   actions: [pull]
+`)
+	regexes := mustACL(f, `
 - match: {account: "/^${account}$/", name: "/^${labels:team}$/"}
   actions: [push]
 - match: {account: "/^${name}$/"}
@@ -195,19 +205,26 @@ func FuzzACLMatch(f *testing.F) {
 `)
 	f.Fuzz(func(t *testing.T, account, name, team string) {
 		req := &AccessRequest{Account: account, Type: "repository", Name: name, Labels: map[string][]string{"team": {team}}, Actions: []string{"pull", "push", "delete"}}
-		got, rule := acl.Authorize(req)
-		// Rule 0 always matches: a value filled into its own field matches itself.
-		if rule != 0 || !reflect.DeepEqual(got, []string{"pull"}) {
-			t.Fatalf("account %q name %q: rule %d granted %v, want rule 0 [pull]", account, name, rule, got)
+		// Globs: rule 0 iff account == name; otherwise rule 1, which a
+		// value filled into its own field always matches.
+		want := 1
+		if account == name {
+			want = 0
 		}
-		// The regex rules: ^${labels:team}$ matches name iff team == name.
-		req.Name = name + "-other"
-		got, rule = acl.Authorize(req)
-		if rule == 1 && team != req.Name {
-			t.Fatalf("team %q matched name %q", team, req.Name)
+		if _, rule := globs.Authorize(req); rule != want {
+			t.Fatalf("glob: account %q name %q: rule %d, want %d", account, name, rule, want)
 		}
-		if rule == 2 && account != req.Name {
-			t.Fatalf("account %q matched as name %q", account, req.Name)
+		// Regexes: rule 0 iff name == team (^${account}$ always matches
+		// its own account); else rule 1 iff account == name; else none.
+		want = NoRule
+		switch {
+		case name == team:
+			want = 0
+		case account == name:
+			want = 1
+		}
+		if _, rule := regexes.Authorize(req); rule != want {
+			t.Fatalf("regex: account %q name %q team %q: rule %d, want %d", account, name, team, rule, want)
 		}
 	})
 }

@@ -85,44 +85,60 @@ func TestRateLimitFailures(t *testing.T) {
 	if ra, err := strconv.Atoi(limited.Header().Get("Retry-After")); err != nil || ra < 1 {
 		t.Errorf("Retry-After = %q", limited.Header().Get("Retry-After"))
 	}
-	// Cached (known good) credentials still work; uncached ones are turned
-	// away before bcrypt, even when right.
-	decodeToken(t, ts.get(scopeQuery(), "admin", "badmin"))
-	if w := ts.get(scopeQuery(), "test", "123"); w.Code != http.StatusTooManyRequests {
-		t.Errorf("uncached login from a limited client: %d", w.Code)
+	// A limited client learns nothing: the right password gets 429 too,
+	// though it is in the credential cache.
+	if w := ts.get(scopeQuery(), "admin", "badmin"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("cached right password from a limited client: %d, want 429", w.Code)
 	}
-	if metricValue(t, ts, "limited", "client") < 2 {
-		t.Error("rate_limited_total{limit=client} not counted")
+	if metricValue(t, ts, "limited", "user_client") < 2 {
+		t.Error("rate_limited_total{limit=user_client} not counted")
 	}
 }
 
-func TestFailLimiterPerUserAndPrune(t *testing.T) {
-	l := newFailLimiter(limit{every: time.Hour, burst: 100}, limit{every: time.Hour, burst: 3}, 4)
+func TestFailLimiterBuckets(t *testing.T) {
+	l := newFailLimiter(limit{every: time.Hour, burst: 6}, limit{every: time.Hour, burst: 3}, 4)
 	now := time.Now()
+	a := netip.MustParseAddr("10.0.0.1")
+	// Failures from many clients never block a clean one: no per-user bucket.
 	for i := range 3 {
-		ip := netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})
-		l.failed(ip, "admin", true, now)
-		l.failed(ip, "ghost", false, now)
+		for range 3 {
+			l.failed(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), "admin", now)
+		}
 	}
-	if wait, which := l.blocked(netip.MustParseAddr("10.9.9.9"), "admin", now); wait <= 0 || which != "user" {
-		t.Errorf("admin after 3 failures from 3 clients: wait %v by %q", wait, which)
+	if wait, _ := l.blocked(netip.MustParseAddr("10.9.9.9"), "admin", now); wait != 0 {
+		t.Error("admin is blocked from a client that never failed")
 	}
-	if wait, _ := l.blocked(netip.MustParseAddr("10.9.9.9"), "ghost", now); wait != 0 {
-		t.Error("a name with no account got a bucket")
+	// Per (user, client): after 3 failures, that user from that client.
+	for range 3 {
+		l.failed(a, "admin", now)
+	}
+	if wait, which := l.blocked(a, "admin", now); wait <= 0 || which != "user_client" {
+		t.Errorf("admin from a: wait %v by %q", wait, which)
+	}
+	if wait, _ := l.blocked(a, "test", now); wait != 0 {
+		t.Error("another user from a is blocked before the client limit")
+	}
+	// Unknown names count the same (no enumeration by status sequence);
+	// the client limit then stops every name from a.
+	for range 3 {
+		l.failed(a, "ghost", now)
+	}
+	if wait, which := l.blocked(a, "test", now); wait <= 0 || which != "client" {
+		t.Errorf("a after 6 failures: wait %v by %q", wait, which)
 	}
 	// IPv6 clients are grouped by /64.
 	l6 := newFailLimiter(limit{every: time.Hour, burst: 2}, limit{every: time.Hour, burst: 100}, 100)
-	l6.failed(netip.MustParseAddr("2001:db8::1"), "x", false, now)
-	l6.failed(netip.MustParseAddr("2001:db8::2"), "x", false, now)
-	if wait, which := l6.blocked(netip.MustParseAddr("2001:db8::ffff"), "x", now); wait <= 0 || which != "client" {
+	l6.failed(netip.MustParseAddr("2001:db8::1"), "x", now)
+	l6.failed(netip.MustParseAddr("2001:db8::2"), "y", now)
+	if wait, which := l6.blocked(netip.MustParseAddr("2001:db8::ffff"), "z", now); wait <= 0 || which != "client" {
 		t.Errorf("same /64: wait %v by %q", wait, which)
 	}
-	// Many addresses: memory stays bounded.
+	// Many addresses and names: memory stays bounded.
 	for i := range 50 {
-		l.failed(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), "", false, now)
+		l.failed(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), strconv.Itoa(i), now)
 	}
-	if n := len(l.byIP); n > 4 {
-		t.Errorf("%d client buckets, max 4", n)
+	if n, m := len(l.byClient), len(l.byUser); n > 4 || m > 4 {
+		t.Errorf("%d client and %d user buckets, max 4", n, m)
 	}
 }
 

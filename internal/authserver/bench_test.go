@@ -11,7 +11,7 @@ import (
 func BenchmarkServeToken(b *testing.B) {
 	ts := newTestServer(b, classic)
 	h := ts.Handler()
-	req := httptest.NewRequest(http.MethodGet, "/auth/token?service=registry.test&scope=repository:a/b:pull", nil)
+	req := httptest.NewRequest(http.MethodGet, "https://localhost/auth/token?service=registry.test&scope=repository:a/b:pull", nil)
 	req.SetBasicAuth("admin", "badmin")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -60,6 +60,7 @@ func newTestServer(t testing.TB, o authtest.Options, mods ...func(*Options)) *te
 		ConfigPath: env.ConfigPath(), RefreshKeyPath: env.RefreshKeyPath(), MonitoringAddr: "127.0.0.1:0",
 		ReloadInterval: 50 * time.Millisecond, DrainTimeout: 5 * time.Second, IdleTimeout: time.Minute,
 		CacheTTL: time.Minute, RefreshTokenTTL: time.Hour,
+		BcryptCost: 5, // authtest's default: the tests' users are hashed at it
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	}
 	for _, m := range mods {
@@ -74,7 +75,7 @@ func newTestServer(t testing.TB, o authtest.Options, mods ...func(*Options)) *te
 
 // get sends GET /auth/token with query q and optional Basic credentials.
 func (ts *testServer) get(q url.Values, user, pass string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, "/auth/token?"+q.Encode(), nil)
+	r := httptest.NewRequest(http.MethodGet, "https://localhost/auth/token?"+q.Encode(), nil)
 	if user != "" || pass != "" {
 		r.SetBasicAuth(user, pass)
 	}
@@ -84,7 +85,7 @@ func (ts *testServer) get(q url.Values, user, pass string) *httptest.ResponseRec
 }
 
 func (ts *testServer) post(form url.Values) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, "/auth", strings.NewReader(form.Encode()))
+	r := httptest.NewRequest(http.MethodPost, "https://localhost/auth", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	ts.Handler().ServeHTTP(w, r)

@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Main runs the auth-server subcommand and returns the process exit code.
@@ -27,11 +29,14 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.Upstream, "upstream", "", "registry to proxy to, e.g. http://127.0.0.1:5001; empty serves the token endpoint only")
 	fs.StringVar(&o.MonitoringAddr, "monitoring-addr", ":9090", "address for /healthz, /readyz and /metrics")
 	fs.StringVar(&o.RefreshKeyPath, "refresh-key-file", "", "file with the key that signs refresh tokens (shared by all replicas)")
-	fs.DurationVar(&o.ReloadInterval, "reload-interval", 2*time.Second, "how often to check the files for changes")
+	fs.DurationVar(&o.ReloadInterval, "reload-interval", time.Second, "how often to check the files for changes")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 25*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fs.DurationVar(&o.IdleTimeout, "proxy-idle-timeout", 5*time.Minute, "cut a proxied transfer after this long without a byte")
 	fs.DurationVar(&o.CacheTTL, "credential-cache-ttl", 2*time.Minute, "how long a verified password is remembered (0 disables)")
 	fs.DurationVar(&o.RefreshTokenTTL, "refresh-token-ttl", 30*24*time.Hour, "lifetime of refresh tokens")
+	fs.IntVar(&o.MaxConnsPerClient, "max-conns-per-client", 256, "open connections one client address (IPv6: /64) may hold; trusted proxies are exempt; 0 = no cap")
+	fs.IntVar(&o.BcryptCost, "bcrypt-cost", DefaultBcryptCost, "the bcrypt cost every user's hash must have; users with another cost cannot log in")
+	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For names the client (e.g. the ingress controller's pods); empty trusts none")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -41,6 +46,15 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "auth-server: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	var err error
+	if o.TrustedProxies, err = ParseCIDRs(*trusted); err != nil {
+		fmt.Fprintf(stderr, "auth-server: --trusted-proxies: %v\n", err)
+		return 2
+	}
+	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
+		fmt.Fprintf(stderr, "auth-server: --bcrypt-cost must be between %d and %d\n", bcrypt.MinCost, bcrypt.MaxCost)
 		return 2
 	}
 	var lv slog.Level

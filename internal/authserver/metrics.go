@@ -1,6 +1,8 @@
 package authserver
 
 import (
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -19,6 +21,27 @@ type metrics struct {
 	unsupported    prometheus.Gauge         // config keys present but not implemented
 	rateLimited    *prometheus.CounterVec   // limit: client, user
 	cacheLookups   *prometheus.CounterVec   // result: hit, miss
+	refused        prometheus.Gauge         // users whose hash cost differs from the policy
+	connsRefused   prometheus.Counter       // connections over the per-client cap
+}
+
+// methodLabel maps an HTTP method to a fixed set: a client may send any
+// token as a method, and a label value made from it would grow /metrics
+// (and the server's memory) with every new one.
+func methodLabel(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return m
+	}
+	return "other"
+}
+
+// codeLabel keeps status labels to the three-digit codes HTTP defines.
+func codeLabel(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return strconv.Itoa(code)
 }
 
 func newMetrics() *metrics {
@@ -57,11 +80,18 @@ func newMetrics() *metrics {
 		cacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Name: "credential_cache_lookups_total", Help: "Password checks answered from the verification cache (hit) or by bcrypt (miss).",
 		}, []string{"result"}),
+		refused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "config_users_refused", Help: "Users that cannot log in because their bcrypt cost differs from --bcrypt-cost (named in the log).",
+		}),
+		connsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Name: "connections_refused_total", Help: "Connections closed at accept because their client address already held --max-conns-per-client.",
+		}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.tokensIssued, m.denied, m.requestSeconds, m.proxySeconds, m.proxyBytes,
 		m.reloads, m.configOK, m.unsupported, m.rateLimited, m.cacheLookups,
+		m.refused, m.connsRefused,
 	)
 	return m
 }

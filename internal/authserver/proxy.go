@@ -1,12 +1,12 @@
 package authserver
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -40,6 +40,12 @@ func (s *Server) newProxy(upstream *url.URL) http.Handler {
 		// soon as the registry sends it (the copy buffer bounds the write size).
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if cw, ok := w.(*countingWriter); ok && cw.in != nil {
+				if berr := cw.in.failure(); berr != nil {
+					s.clientBodyFailed(w, r, berr)
+					return
+				}
+			}
 			if r.Context().Err() != nil {
 				return // the client went away; nothing to answer
 			}
@@ -57,9 +63,10 @@ func (s *Server) newProxy(upstream *url.URL) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			in = &countingBody{ReadCloser: r.Body, t: t}
 			r.Body = in
+			sw.in = in
 		}
 		rp.ServeHTTP(sw, r) // net/http clears the deadlines once the response is done
-		s.metrics.proxySeconds.WithLabelValues(r.Method, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+		s.metrics.proxySeconds.WithLabelValues(methodLabel(r.Method), codeLabel(sw.code)).Observe(time.Since(start).Seconds())
 		s.metrics.proxyBytes.WithLabelValues("out").Add(float64(sw.n))
 		if in != nil {
 			s.metrics.proxyBytes.WithLabelValues("in").Add(float64(in.n))
@@ -89,23 +96,68 @@ func (t *idleTimer) extend() {
 	_ = t.rc.SetWriteDeadline(now.Add(t.idle))
 }
 
+// countingBody counts the client's body bytes and remembers why reading it
+// failed, if it did: the transport reads it on its own goroutine and reports
+// any failure as a failed round trip, and only this record tells the
+// client's fault (a stalled upload, a malformed chunk) from the registry's.
 type countingBody struct {
 	io.ReadCloser
 	t *idleTimer
 	n int64
+
+	mu  sync.Mutex
+	err error
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
 	b.t.extend()
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+			// The read deadline that just fired is also the write
+			// deadline: move the latter, so the error answer is written
+			// whole instead of cutting the TLS stream mid-record.
+			_ = b.t.rc.SetWriteDeadline(time.Now().Add(errorWriteTimeout))
+		}
+		b.mu.Unlock()
+	}
 	return n, err
+}
+
+func (b *countingBody) failure() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// errorWriteTimeout is how long the answer to a failed request body may take.
+const errorWriteTimeout = 10 * time.Second
+
+// clientBodyFailed answers a proxied request whose body the client failed to
+// send: 408 when it stalled past the idle timeout, 400 when it was malformed
+// (a bad chunk, say). The registry is fine: nothing is logged as its fault.
+// The connection is closed: the rest of the body cannot be trusted to frame
+// a next request.
+func (s *Server) clientBodyFailed(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Connection", "close")
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		s.log.Info("client stalled sending a request body; cut", "method", methodLabel(r.Method), "path", r.URL.Path, "idle_timeout", s.opts.IdleTimeout)
+		writeError(w, http.StatusRequestTimeout, "invalid_request", "the request body stalled for longer than the idle timeout")
+		return
+	}
+	s.log.Info("client sent a malformed request body", "method", methodLabel(r.Method), "path", r.URL.Path, "error", err)
+	writeError(w, http.StatusBadRequest, "invalid_request", "malformed request body: "+err.Error())
 }
 
 type countingWriter struct {
 	statusWriter
-	t *idleTimer
-	n int64
+	t  *idleTimer
+	n  int64
+	in *countingBody // the request body, nil when there is none
 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {

@@ -54,6 +54,8 @@ func writeError(w http.ResponseWriter, status int, oauthCode, msg string) {
 		http.StatusTooManyRequests:       "TOOMANYREQUESTS",
 		http.StatusRequestEntityTooLarge: "SIZE_INVALID",
 		http.StatusMethodNotAllowed:      "UNSUPPORTED",
+		http.StatusMisdirectedRequest:    "DENIED",
+		http.StatusRequestTimeout:        "UNKNOWN",
 	}[status]
 	if code == "" {
 		code = "UNKNOWN"

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,40 @@ type Options struct {
 	IdleTimeout     time.Duration // a proxied transfer with no bytes for this long is cut
 	CacheTTL        time.Duration // how long a verified password is remembered
 	RefreshTokenTTL time.Duration
-	Logger          *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For is believed (an
+	// ingress controller, a load balancer); empty trusts none.
+	TrustedProxies []netip.Prefix
+	// MaxConnsPerClient caps the open connections of one client address
+	// (IPv6: one /64); trusted proxies are exempt; 0 means no cap.
+	MaxConnsPerClient int
+	// BcryptCost is the one bcrypt cost users' hashes may have (0 means
+	// DefaultBcryptCost); see costPolicy in state.go.
+	BcryptCost int
+	Logger     *slog.Logger
+}
+
+// Bounds on the front door's connections. Headers must arrive within
+// headerTimeout (this also bounds the TLS handshake); a token request's body
+// within tokenReadTimeout; a kept-alive connection may idle idleTimeout.
+// Proxied requests have no overall limit (a blob upload takes as long as it
+// takes) but are cut after --proxy-idle-timeout without a byte.
+const (
+	headerTimeout     = 10 * time.Second
+	tokenReadTimeout  = 10 * time.Second
+	tokenWriteTimeout = 20 * time.Second
+	idleTimeout       = 90 * time.Second
+)
+
+// tlsCipherSuites are the TLS 1.2 suites offered: forward secret AEADs
+// only, no CBC, no SHA-1 MAC (TLS 1.3 suites are not configurable and all
+// qualify). Both ECDSA and RSA forms: the serving key may be either.
+var tlsCipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // Server is the token server and front door.
@@ -51,19 +85,22 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.BcryptCost == 0 {
+		o.BcryptCost = DefaultBcryptCost
+	}
 	s := &Server{
 		opts:        o,
 		log:         o.Logger,
 		audit:       o.Logger.With("log", "audit"),
 		metrics:     newMetrics(),
 		cache:       newVerifyCache(o.CacheTTL, 50000),
-		limiter:     newFailLimiter(limit{every: 2 * time.Second, burst: 10}, limit{every: 5 * time.Second, burst: 20}, 100000),
+		limiter:     newFailLimiter(defaultClientLimit, defaultUserClientLimit, 100000),
 		fallbackKey: randomBytes(32),
 	}
 	if o.RefreshKeyPath == "" {
 		s.log.Warn("no --refresh-key-file: refresh tokens are signed with a per-process key and do not survive a restart or work across replicas")
 	}
-	st, err := loadState(o.ConfigPath, o.RefreshKeyPath, s.fallbackKey)
+	st, err := loadState(o.ConfigPath, o.RefreshKeyPath, s.fallbackKey, o.BcryptCost)
 	if err != nil {
 		return nil, err
 	}
@@ -89,10 +126,20 @@ func (s *Server) install(st *state) {
 	for _, k := range st.unsupported {
 		s.log.Warn("config key not implemented by this server; ignored", "key", k)
 	}
+	s.metrics.refused.Set(float64(len(st.refused)))
+	for _, u := range st.refused {
+		s.log.Warn("user refused: the password hash's bcrypt cost differs from --bcrypt-cost; re-hash it at that cost",
+			"user", u, "bcrypt_cost", s.opts.BcryptCost)
+	}
 }
 
-// Handler is the front door: the token endpoint, and the registry behind it.
+// Handler is the front door: the token endpoint, and the registry behind
+// it, for the names the serving certificate covers.
 func (s *Server) Handler() http.Handler {
+	return s.onlyServedNames(s.routes())
+}
+
+func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/auth", s.serveToken)
 	mux.HandleFunc("/auth/token", s.serveToken)
@@ -119,7 +166,7 @@ func (s *Server) Listen() error {
 		ln.Close()
 		return fmt.Errorf("monitoring: %w", err)
 	}
-	s.frontLn, s.monitorLn = ln, mln
+	s.frontLn, s.monitorLn = newConnLimitListener(ln, s.opts.MaxConnsPerClient, s.trusted, s.metrics.connsRefused.Inc), mln
 	return nil
 }
 
@@ -131,8 +178,9 @@ func (s *Server) MonitorAddr() string { return s.monitorLn.Addr().String() }
 // in-flight requests finish (up to DrainTimeout).
 func (s *Server) Serve(ctx context.Context) error {
 	tlsCfg := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		NextProtos: []string{"h2", "http/1.1"},
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: tlsCipherSuites,
+		NextProtos:   []string{"h2", "http/1.1"},
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return s.state.Load().serving, nil
 		},
@@ -140,8 +188,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.front = &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         tlsCfg,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: headerTimeout,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}

@@ -2,10 +2,8 @@ package authserver
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -15,11 +13,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 	defer func() {
-		s.metrics.requestSeconds.WithLabelValues(r.Method, strconv.Itoa(rec.code)).Observe(time.Since(start).Seconds())
+		s.metrics.requestSeconds.WithLabelValues(methodLabel(r.Method), codeLabel(rec.code)).Observe(time.Since(start).Seconds())
 	}()
 	w = rec
+	// A token request is small: the whole of it (body included) must arrive
+	// within tokenReadTimeout, and the answer must be taken within
+	// tokenWriteTimeout; a client that stalls is cut, not waited for.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(start.Add(tokenReadTimeout))
+	_ = rc.SetWriteDeadline(start.Add(tokenWriteTimeout))
 	st := s.state.Load()
-	d := &decision{client: clientIP(r)}
+	d := &decision{client: s.clientIP(r)}
 	deny := func(reason string) {
 		d.result, d.reason = "denied", reason
 		s.metrics.denied.WithLabelValues(reason).Inc()
@@ -45,10 +49,19 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	d.grant, d.user, d.clientID, d.service, d.requested = tr.grant, tr.user, tr.clientID, tr.service, tr.scopes
 
 	now := time.Now()
+	// The limiter comes first, before the credential cache or a refresh
+	// token is looked at: a limited client learns nothing, whatever it sends.
+	if wait, which := s.limiter.blocked(d.client, tr.user, now); wait > 0 {
+		s.metrics.rateLimited.WithLabelValues(which).Inc()
+		writeRateLimited(w, wait)
+		deny("rate_limited")
+		return
+	}
 	var acct *account
 	if tr.grant == "refresh_token" {
 		acct, err = s.redeemRefresh(st, tr.refreshToken, tr.service, tr.user, now)
 		if err != nil {
+			s.limiter.failed(d.client, tr.user, now)
 			reason := "refresh_invalid"
 			if errors.Is(err, errRefreshRevoked) {
 				reason = "refresh_revoked"
@@ -59,15 +72,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 		d.user = acct.name
 	} else {
-		var res authnResult
-		var wait time.Duration
-		acct, res, wait = s.authenticate(st, tr.user, tr.password, d.client)
-		switch res {
-		case authnRateLimited:
-			writeRateLimited(w, wait)
-			deny("rate_limited")
-			return
-		case authnBadCredentials:
+		var ok bool
+		if acct, ok = s.authenticate(st, tr.user, tr.password, d.client); !ok {
 			msg := "invalid username or password"
 			if tr.grant == "anonymous" {
 				msg = "authentication required: anonymous access is not enabled"
@@ -130,20 +136,6 @@ func grantedScopeString(access []ResourceActions) string {
 		parts[i] = Scope{Type: a.Type, Class: a.Class, Name: a.Name, Actions: a.Actions}.String()
 	}
 	return strings.Join(parts, " ")
-}
-
-// clientIP is the peer address. Headers like X-Forwarded-For are not trusted:
-// the front door is the first hop the server can vouch for.
-func clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ip.Unmap()
 }
 
 // statusWriter remembers the status code for metrics. Unwrap lets

@@ -123,17 +123,17 @@ func TestTokenRejections(t *testing.T) {
 	check("bad scope", ts.get(scopeQuery("repository:a"), "admin", "badmin"), 400, "type:name:actions")
 	check("no service", ts.get(url.Values{}, "admin", "badmin"), 400, "service is required")
 
-	r := httptest.NewRequest(http.MethodGet, "/auth?service=x", nil)
+	r := httptest.NewRequest(http.MethodGet, "https://localhost/auth?service=x", nil)
 	r.Header.Set("Authorization", "Bearer abc")
 	w = httptest.NewRecorder()
 	ts.Handler().ServeHTTP(w, r)
 	check("bearer on GET", w, 400, "Basic scheme")
 
 	w = httptest.NewRecorder()
-	ts.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodPut, "/auth", nil))
+	ts.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodPut, "https://localhost/auth", nil))
 	check("PUT", w, 405, "use GET or POST")
 
-	r = httptest.NewRequest(http.MethodPost, "/auth", strings.NewReader(`{"grant_type":"password"}`))
+	r = httptest.NewRequest(http.MethodPost, "https://localhost/auth", strings.NewReader(`{"grant_type":"password"}`))
 	r.Header.Set("Content-Type", "application/json")
 	w = httptest.NewRecorder()
 	ts.Handler().ServeHTTP(w, r)

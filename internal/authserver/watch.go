@@ -42,7 +42,7 @@ func (s *Server) watch(ctx context.Context) {
 // (logged and counted) and the previous one keeps serving.
 func (s *Server) Reload() error {
 	old := s.state.Load()
-	st, err := loadState(s.opts.ConfigPath, s.opts.RefreshKeyPath, s.fallbackKey)
+	st, err := loadState(s.opts.ConfigPath, s.opts.RefreshKeyPath, s.fallbackKey, s.opts.BcryptCost)
 	if err != nil {
 		s.metrics.reloads.WithLabelValues("failure").Inc()
 		s.metrics.configOK.Set(0)
