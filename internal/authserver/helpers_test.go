@@ -61,7 +61,7 @@ func newTestServer(t testing.TB, o authtest.Options, mods ...func(*Options)) *te
 		ReloadInterval: 50 * time.Millisecond, DrainTimeout: 5 * time.Second, IdleTimeout: time.Minute,
 		CacheTTL: time.Minute, RefreshTokenTTL: time.Hour,
 		BcryptCost: 5, // authtest's default: the tests' users are hashed at it
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		Logger:     slog.New(slog.NewJSONHandler(logs, nil)),
 	}
 	for _, m := range mods {
 		m(&opts)
