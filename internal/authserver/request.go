@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -26,6 +27,7 @@ const maxFormBytes = 64 << 10
 // Errors that get their own status or OAuth2 error code.
 var (
 	errTooLarge         = errors.New("request body too large")
+	errBodyTimeout      = errors.New("the request body did not arrive in time")
 	errMethod           = errors.New("method not allowed: use GET or POST")
 	errUnsupportedGrant = errors.New("unsupported grant_type")
 )
@@ -74,6 +76,10 @@ func parsePost(w http.ResponseWriter, r *http.Request) (*tokenRequest, error) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, errTooLarge
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, errBodyTimeout
 		}
 		return nil, errors.New("malformed form body")
 	}

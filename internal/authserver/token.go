@@ -36,6 +36,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, errMethod):
 			w.Header().Set("Allow", "GET, POST")
 			writeError(w, http.StatusMethodNotAllowed, "invalid_request", err.Error())
+		case errors.Is(err, errBodyTimeout):
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusRequestTimeout, "invalid_request", err.Error())
 		case errors.Is(err, errTooLarge):
 			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", err.Error())
 		case errors.Is(err, errUnsupportedGrant):

@@ -80,7 +80,7 @@ func benchTokens(b *testing.B, cost int, cached bool) tokenResult {
 		ttl = "0"
 	}
 	p := start(b, "auth-server", nil, authBin, "--config="+env.ConfigPath(), "--refresh-key-file="+env.RefreshKeyPath(),
-		"--monitoring-addr="+monitor, "--credential-cache-ttl="+ttl)
+		"--monitoring-addr="+monitor, "--credential-cache-ttl="+ttl, "--bcrypt-cost="+strconv.Itoa(cost))
 	waitHTTP(b, p, "http://"+monitor+"/readyz", nil, http.StatusOK)
 
 	q := url.Values{"service": {service}, "scope": {"repository:bench/app:pull"}}

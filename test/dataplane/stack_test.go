@@ -75,6 +75,7 @@ type stack struct {
 	bundle   string // the registry's rootcertbundle
 	issuer   string // the registry's auth.token.issuer
 	authArgs []string
+	extra    []string // more auth-server flags, set by a mod
 }
 
 func newStack(t testing.TB, l layout, mods ...func(testing.TB, *stack)) *stack {
@@ -103,7 +104,9 @@ func newStackOn(t testing.TB, l layout, ip string, mods ...func(testing.TB, *sta
 	}
 	s.authArgs = []string{authBin,
 		"--config=" + env.ConfigPath(), "--refresh-key-file=" + env.RefreshKeyPath(),
-		"--monitoring-addr=" + s.monitor, "--reload-interval=200ms", "--drain-timeout=10s"}
+		"--monitoring-addr=" + s.monitor, "--reload-interval=200ms", "--drain-timeout=10s",
+		"--bcrypt-cost=5"} // authtest hashes users at 5
+	s.authArgs = append(s.authArgs, s.extra...)
 
 	switch l {
 	case frontDoor, registry28:

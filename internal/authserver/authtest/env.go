@@ -136,7 +136,13 @@ func (e *Env) RotateSigning(k KeyKind) error {
 
 // RotateServing issues a new serving certificate and swaps the TLS volume.
 func (e *Env) RotateServing() error {
-	e.Serving = e.ServingCA.Issue("front door", EC256, e.opts.Hosts...)
+	return e.RotateServingFor(e.opts.Hosts...)
+}
+
+// RotateServingFor is RotateServing with other names: a renewal that adds
+// or drops SANs.
+func (e *Env) RotateServingFor(hosts ...string) error {
+	e.Serving = e.ServingCA.Issue("front door", EC256, hosts...)
 	return e.writeServing()
 }
 
