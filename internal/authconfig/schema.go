@@ -12,6 +12,13 @@ const (
 	RefreshKeyFile = "refresh.key"
 )
 
+// BcryptCost is the one bcrypt cost every user's hash must have. The
+// builtin token server refuses users hashed at another cost: a wrong
+// password then takes the same time for every user name, known or not
+// (docs/security.md). The operator hashes plaintext at this cost and
+// reports a supplied hash of another cost in a condition.
+const BcryptCost = 10
+
 // Config is the whole file.
 type Config struct {
 	Server Server `json:"server"`

@@ -149,7 +149,7 @@ func derive(key []byte, purpose string) []byte {
 // (~60 ms at cost 10), or a cost-12 user from both. A refused user is named
 // in the log at every load and counted in registry_auth_config_users_refused;
 // the operator refuses such hashes earlier, with a condition.
-const DefaultBcryptCost = 10
+const DefaultBcryptCost = authconfig.BcryptCost
 
 var dummyHashes sync.Map // cost -> []byte
 

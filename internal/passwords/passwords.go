@@ -7,13 +7,20 @@ package passwords
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
 )
 
 // ErrEmpty is returned for an empty password.
 var ErrEmpty = errors.New("the password is empty")
+
+// ErrCost is returned for a supplied bcrypt hash whose cost is not the
+// Hasher's: the token server would refuse it (authconfig.BcryptCost).
+var ErrCost = errors.New("the bcrypt hash has the wrong cost")
 
 // ErrTooLong is returned for plaintext bcrypt cannot hash (over 72 bytes).
 var ErrTooLong = errors.New("the password is longer than 72 bytes, which bcrypt cannot hash")
@@ -30,7 +37,8 @@ type Source struct {
 // it has already verified, so a steady-state reconcile costs no bcrypt work.
 // It stores no password material.
 type Hasher struct {
-	// Cost for new hashes (bcrypt.DefaultCost when zero).
+	// Cost for new hashes, and the one cost a supplied hash may have
+	// (authconfig.BcryptCost when zero).
 	Cost int
 
 	mu       sync.Mutex
@@ -59,6 +67,10 @@ func (h *Hasher) Resolve(src Source, value []byte, existing string) (string, err
 		return "", ErrEmpty
 	}
 	if IsHash(value) {
+		if c, _ := bcrypt.Cost(value); c != h.cost() {
+			return "", fmt.Errorf("%w: it has cost %d; hash it at cost %d (htpasswd -nbBC %d USER PASSWORD), or store the plaintext and let the operator hash it",
+				ErrCost, c, h.cost(), h.cost())
+		}
 		return string(value), nil
 	}
 	if len(value) > 72 {
@@ -67,16 +79,19 @@ func (h *Hasher) Resolve(src Source, value []byte, existing string) (string, err
 	if existing != "" && h.matches(src, value, existing) {
 		return existing, nil
 	}
-	cost := h.Cost
-	if cost == 0 {
-		cost = bcrypt.DefaultCost
-	}
-	out, err := bcrypt.GenerateFromPassword(value, cost)
+	out, err := bcrypt.GenerateFromPassword(value, h.cost())
 	if err != nil {
 		return "", err
 	}
 	h.remember(src, string(out))
 	return string(out), nil
+}
+
+func (h *Hasher) cost() int {
+	if h.Cost == 0 {
+		return authconfig.BcryptCost
+	}
+	return h.Cost
 }
 
 func (h *Hasher) matches(src Source, value []byte, existing string) bool {

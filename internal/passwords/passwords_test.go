@@ -1,6 +1,8 @@
 package passwords
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -58,6 +60,12 @@ func TestResolveAcceptsHashesAndRejectsBadInput(t *testing.T) {
 	got, err := h.Resolve(Source{}, hash, "")
 	if err != nil || got != string(hash) {
 		t.Fatalf("bcrypt hash not used as is: %q %v", got, err)
+	}
+	// One cost for every user: a hash of another cost is refused, with
+	// what to do instead.
+	other, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost+1)
+	if _, err := h.Resolve(Source{}, other, ""); !errors.Is(err, ErrCost) || !strings.Contains(err.Error(), "htpasswd -nbBC 4") {
+		t.Fatalf("hash at another cost: got %v", err)
 	}
 	if _, err := h.Resolve(Source{}, []byte("\n"), ""); err != ErrEmpty {
 		t.Fatalf("empty password: got %v", err)
