@@ -140,9 +140,11 @@ func TestFrontDoorProxy(t *testing.T) {
 		resp.Header.Get("X-Seen-Content-Range") != "0-25165823" || resp.Header.Get("X-Seen-Transfer-Encoding") != "chunked" {
 		t.Errorf("upload headers: %v", resp.Header)
 	}
-	if got := testutil.ToFloat64(ts.metrics.proxyBytes.WithLabelValues("in")); got != size {
-		t.Errorf("proxy_bytes_total{in} = %v, want %d", got, size)
-	}
+	// Counted when the handler returns, which may be just after the client
+	// has the response.
+	eventually(t, "proxy_bytes_total{in} to count the upload", func() bool {
+		return testutil.ToFloat64(ts.metrics.proxyBytes.WithLabelValues("in")) == size
+	})
 
 	// A download arrives as it is produced.
 	resp, err = client.Get(base + "/v2/repo/blobs/slow")

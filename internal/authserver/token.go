@@ -64,7 +64,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if tr.grant == "refresh_token" {
 		acct, err = s.redeemRefresh(st, tr.refreshToken, tr.service, tr.user, now)
 		if err != nil {
-			s.limiter.failed(d.client, tr.user, now)
+			// Not counted as a failure: a refresh token cannot be guessed
+			// (256-bit MAC), and a client retrying one revoked by a
+			// password change must not lock itself out of logging in again.
 			reason := "refresh_invalid"
 			if errors.Is(err, errRefreshRevoked) {
 				reason = "refresh_revoked"
