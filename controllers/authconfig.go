@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
@@ -23,17 +24,14 @@ func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *st
 	if err != nil {
 		return err
 	}
-	existing := map[string]string{}
-	if cfg, _, err := authconfig.Parse(secretData(current, authconfig.ConfigFile)); err == nil {
-		for name, u := range cfg.Users {
-			if u != nil {
-				existing[name] = u.Password
-			}
-		}
-	}
-	hashes, problems, err := r.resolvePasswords(ctx, st, existing)
+	existing := renderedPasswords(current)
+	rendered, problems, err := r.resolvePasswords(ctx, st, existing)
 	if err != nil {
 		return err
+	}
+	hashes := make(map[string]string, len(rendered))
+	for name, p := range rendered {
+		hashes[name] = p.Hash
 	}
 	cfg, err := render.AuthConfig(st.ra, st.wiring, hashes)
 	if err != nil {
@@ -49,7 +47,11 @@ func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *st
 	if _, err := authconfig.ParseRefreshKey(refreshKey); err != nil {
 		refreshKey = randomSecret()
 	}
-	if _, err := r.Applier.Apply(ctx, render.AuthSecret(st.ra, out, refreshKey)); err != nil {
+	desired := render.AuthSecret(st.ra, out, refreshKey)
+	if fp := marshalFingerprints(rendered); fp != nil {
+		desired.Data[KeyPasswordFingerprints] = fp
+	}
+	if _, err := r.Applier.Apply(ctx, desired); err != nil {
 		return err
 	}
 	if len(problems) > 0 {
@@ -67,8 +69,13 @@ func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *st
 
 // resolvePasswords reads each user's Secret. A user whose password cannot be
 // read is left out (it cannot log in) and reported; the others keep working.
-func (r *RegistryAuthReconciler) resolvePasswords(ctx context.Context, st *state, existing map[string]string) (map[string]string, []userProblem, error) {
-	hashes := map[string]string{}
+// Passwords that need bcrypt (new or changed) are hashed in parallel.
+func (r *RegistryAuthReconciler) resolvePasswords(ctx context.Context, st *state, existing map[string]passwords.Rendered) (map[string]passwords.Rendered, []userProblem, error) {
+	type job struct {
+		user, secret, key string
+		value             []byte
+	}
+	var jobs []job
 	var problems []userProblem
 	for _, u := range st.ra.Spec.Auth.Users {
 		ref := u.PasswordSecretRef
@@ -91,14 +98,23 @@ func (r *RegistryAuthReconciler) resolvePasswords(ctx context.Context, st *state
 				fmt.Sprintf("user %q: Secret %q has no key %q", u.Name, ref.Name, key)})
 			continue
 		}
-		src := passwords.Source{SecretUID: string(s.UID), ResourceVersion: s.ResourceVersion, Key: key}
-		h, err := r.Hasher.Resolve(src, value, existing[u.Name])
-		if err != nil {
+		jobs = append(jobs, job{u.Name, ref.Name, key, value})
+	}
+	results := make([]passwords.Rendered, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() { results[i], errs[i] = r.Hasher.Resolve(j.value, existing[j.user]) })
+	}
+	wg.Wait()
+	out := map[string]passwords.Rendered{}
+	for i, j := range jobs {
+		if errs[i] != nil {
 			problems = append(problems, userProblem{v1alpha1.ReasonInvalidPassword,
-				fmt.Sprintf("user %q: password in Secret %q key %q: %v", u.Name, ref.Name, key, err)})
+				fmt.Sprintf("user %q: password in Secret %q key %q: %v", j.user, j.secret, j.key, errs[i])})
 			continue
 		}
-		hashes[u.Name] = h
+		out[j.user] = results[i]
 	}
-	return hashes, problems, nil
+	return out, problems, nil
 }

@@ -43,6 +43,8 @@ type RegistryAuthReconciler struct {
 	Now func() time.Time
 	// CertManager: the cert-manager.io/v1 API is served (checked at start).
 	CertManager bool
+	// APIReader reads what the cache does not hold (Secrets not owned).
+	APIReader client.Reader
 }
 
 // step is one sub-reconciler. It returns an error only for what a retry may

@@ -8,10 +8,17 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// getSecret reads a Secret from the cache; nil when it does not exist.
+// getSecret reads a Secret; nil when it does not exist. The cache holds only
+// owned Secrets (CacheOptions): users' password Secrets and bring-your-own
+// certificates are read from the API server, so the operator never caches
+// every Secret of the cluster.
 func (r *RegistryAuthReconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 	s := &corev1.Secret{}
-	err := r.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, s)
+	key := types.NamespacedName{Namespace: namespace, Name: name}
+	err := r.Client.Get(ctx, key, s)
+	if apierrors.IsNotFound(err) && r.APIReader != nil {
+		err = r.APIReader.Get(ctx, key, s)
+	}
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

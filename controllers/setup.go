@@ -6,11 +6,15 @@ import (
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
@@ -58,18 +62,47 @@ func referencedIssuer(o client.Object) []string {
 	return []string{issuerKey(ra.Spec.TLS.IssuerRef.Kind, ra.Spec.TLS.IssuerRef.Name)}
 }
 
-// SetupWithManager registers the controller: it owns what it creates and
-// follows referenced Secrets through the index, without polling.
-func (r *RegistryAuthReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return r.setupWith(mgr, r)
+// SetupOptions are the controller's knobs.
+type SetupOptions struct {
+	Scope Scope
+	// MaxConcurrentReconciles: registries reconciled at once. One
+	// registry's reconcile reads and writes only its own objects, so they
+	// run in parallel safely; the same registry is never reconciled twice
+	// at once (the work queue guarantees it).
+	MaxConcurrentReconciles int
 }
 
-// setupWith registers rec (r, or a test's wrapper around it) for the watches of r.
-func (r *RegistryAuthReconciler) setupWith(mgr ctrl.Manager, rec reconcile.Reconciler) error {
+// SetupWithManager registers the controller: it owns what it creates and
+// follows referenced Secrets through the index, without polling.
+func (r *RegistryAuthReconciler) SetupWithManager(mgr ctrl.Manager, o SetupOptions) error {
+	_, err := r.setupWith(mgr, r, o)
+	return err
+}
+
+// setupWith registers rec (r, or a test's wrapper around it) for the watches
+// of r. It returns the cache behind the watch of Secrets not owned.
+func (r *RegistryAuthReconciler) setupWith(mgr ctrl.Manager, rec reconcile.Reconciler, o SetupOptions) (cache.Cache, error) {
 	ctx := context.Background()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.RegistryAuth{}, IndexReferencedSecrets, referencedSecrets); err != nil {
-		return err
+		return nil, err
 	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	// Secrets the operator reads but does not own (passwords, certificates
+	// brought by the user) are outside the manager's label-selected cache:
+	// a metadata-only watch of its own says when one changed.
+	mopts := secretMetadataOptions(o.Scope, mgr.GetScheme())
+	mopts.Mapper = mgr.GetRESTMapper()
+	mopts.HTTPClient = mgr.GetHTTPClient()
+	secretMeta, err := cache.New(mgr.GetConfig(), mopts)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(secretMeta); err != nil {
+		return nil, err
+	}
+	secretKind := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.RegistryAuth{}).
 		Owns(&appsv1.Deployment{}).
@@ -77,18 +110,22 @@ func (r *RegistryAuthReconciler) setupWith(mgr ctrl.Manager, rec reconcile.Recon
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.PersistentVolumeClaim{}).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.registryAuthsReferencing))
+		WatchesRawSource(source.Kind(secretMeta, secretKind,
+			handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, s *metav1.PartialObjectMetadata) []reconcile.Request {
+				return r.registryAuthsReferencing(ctx, s)
+			}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(o.MaxConcurrentReconciles, 1)})
 	// cert-manager is optional: watch its kinds only where it is installed.
 	if _, err := mgr.GetRESTMapper().RESTMapping(cmapi.SchemeGroupVersion.WithKind("Certificate").GroupKind(), "v1"); err == nil {
 		r.CertManager = true
 		if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.RegistryAuth{}, IndexIssuer, referencedIssuer); err != nil {
-			return err
+			return nil, err
 		}
 		b = b.Owns(&cmapi.Certificate{}).
 			Watches(&cmapi.Issuer{}, handler.EnqueueRequestsFromMapFunc(r.registryAuthsUsingIssuer)).
 			Watches(&cmapi.ClusterIssuer{}, handler.EnqueueRequestsFromMapFunc(r.registryAuthsUsingIssuer))
 	}
-	return b.Complete(rec)
+	return secretMeta, b.Complete(rec)
 }
 
 // registryAuthsUsingIssuer maps an Issuer (same namespace) or ClusterIssuer

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -119,6 +120,8 @@ func runSuite(m *testing.M) int {
 var (
 	stopOperator func()
 	clockOffset  atomic.Int64
+	// The running operator's caches: tests assert on what they hold.
+	operatorCache, secretMetaCache cache.Cache
 )
 
 func testNow() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) }
@@ -131,6 +134,7 @@ func startOperator() error {
 	counted.Wrap(counter.wrap)
 	mgr, err := ctrl.NewManager(counted, ctrl.Options{
 		Scheme:  NewScheme(),
+		Cache:   CacheOptions(Scope{OperatorNamespace: operatorNamespace, NodeTrust: true}),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		// Several managers in one process (after a restart) must not clash
 		// on controller names in the metrics registry.
@@ -139,19 +143,26 @@ func startOperator() error {
 	if err != nil {
 		return err
 	}
-	r := &RegistryAuthReconciler{
-		Client:   mgr.GetClient(),
-		Scheme:   mgr.GetScheme(),
-		Applier:  &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()},
-		Recorder: mgr.GetEventRecorder("registry-auth-operator"),
-		Options:  testOpts,
-		Hasher:   &passwords.Hasher{Cost: 4},
-		Now:      testNow,
-	}
-	reconc.inner.Store(r)
-	if err := r.setupWith(mgr, reconc); err != nil {
+	key, err := passwords.LoadKey(context.Background(), k8s, operatorNamespace, "password-fingerprint-key")
+	if err != nil {
 		return err
 	}
+	r := &RegistryAuthReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Applier:   &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader()},
+		Recorder:  mgr.GetEventRecorder("registry-auth-operator"),
+		Options:   testOpts,
+		Hasher:    &passwords.Hasher{Cost: 4, Key: key},
+		Now:       testNow,
+	}
+	reconc.inner.Store(r)
+	meta, err := r.setupWith(mgr, reconc, SetupOptions{MaxConcurrentReconciles: 4})
+	if err != nil {
+		return err
+	}
+	operatorCache, secretMetaCache = mgr.GetCache(), meta
 	nt := &NodeTrustReconciler{Client: mgr.GetClient(), Applier: r.Applier, Namespace: operatorNamespace, Name: nodeTrustConfigMap}
 	if err := nt.SetupWithManager(mgr); err != nil {
 		return err
@@ -232,9 +243,11 @@ func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { r
 type countingReconciler struct {
 	inner atomic.Pointer[RegistryAuthReconciler]
 	n     atomic.Int64
+	// last is the value of n when each request last finished.
+	last sync.Map
 }
 
 func (c *countingReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	defer c.n.Add(1)
+	defer func() { c.last.Store(req.NamespacedName, c.n.Add(1)) }()
 	return c.inner.Load().Reconcile(ctx, req)
 }

@@ -1,7 +1,14 @@
 // Package apply is the operator's one write path for owned objects:
 // server-side apply of the full desired object under one field owner, and no
-// request at all when that same desired object was already applied to the
-// object's current version.
+// request at all when that apply would change nothing.
+//
+// What was applied is remembered in the cluster, not in memory: each applied
+// object carries the hash of the desired object it was applied from
+// (AnnotationAppliedHash). An apply is skipped when that hash equals the hash
+// of the desired object now and the live object still holds every field the
+// desired object sets (nobody changed the operator's fields since). A
+// restarted operator therefore sends no write for objects that are in place,
+// and there is no per-object memory to forget.
 package apply
 
 import (
@@ -11,29 +18,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // FieldOwner is the field manager of every field the operator sets.
 const FieldOwner = "registry-auth-operator"
 
-// Applier applies desired objects. A change made by anyone else bumps the
-// object's resourceVersion, so the next reconcile applies again and puts the
-// operator's fields back; an unchanged object costs only a cache read.
+// AnnotationAppliedHash holds the hash of the desired object last applied.
+const AnnotationAppliedHash = "registryauth.dev/applied-hash"
+
+// Applier applies desired objects. A change made by anyone else to a field
+// the operator sets is seen (the live object no longer holds the desired
+// value), so the next reconcile applies again and puts the field back.
 type Applier struct {
 	// Client writes; Reader reads the current object (the manager's cache).
 	Client client.Client
 	Reader client.Reader
-
-	mu sync.Mutex
-	// applied maps an object to "<resourceVersion after apply>/<desired hash>".
-	applied map[types.UID]string
+	// APIReader, when set, reads what the cache does not hold: the cache
+	// selects owned objects by label, and an object that lost the label (or
+	// a foreign object of the same name) must still be seen before an apply.
+	APIReader client.Reader
 }
 
 // Apply makes the live object match desired. On return desired holds the
@@ -48,12 +56,14 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (changed boo
 		return false, err
 	}
 	current := desired.DeepCopyObject().(client.Object)
-	switch err := a.Reader.Get(ctx, client.ObjectKeyFromObject(desired), current); {
-	case apierrors.IsNotFound(err):
-	case err != nil:
+	found, err := a.get(ctx, client.ObjectKeyFromObject(desired), current)
+	if err != nil {
 		return false, fmt.Errorf("reading %s %s: %w", gvk.Kind, desired.GetName(), err)
-	default:
-		if a.seen(current.GetUID()) == current.GetResourceVersion()+"/"+hash {
+	}
+	if found && current.GetAnnotations()[AnnotationAppliedHash] == hash {
+		if held, err := holds(current, u.Object); err != nil {
+			return false, err
+		} else if held {
 			current.GetObjectKind().SetGroupVersionKind(gvk)
 			reflect.ValueOf(desired).Elem().Set(reflect.ValueOf(current).Elem())
 			return false, nil
@@ -63,7 +73,6 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (changed boo
 	if err := a.Client.Apply(ctx, ac, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return false, fmt.Errorf("applying %s %s: %w", gvk.Kind, desired.GetName(), err)
 	}
-	a.remember(u.GetUID(), u.GetResourceVersion()+"/"+hash)
 	reset(desired)
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, desired); err != nil {
 		return true, err
@@ -72,30 +81,22 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (changed boo
 	return true, nil
 }
 
-// Forget drops what is known about an object (after it was deleted).
-func (a *Applier) Forget(uid types.UID) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.applied, uid)
-}
-
-func (a *Applier) seen(uid types.UID) string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.applied[uid]
-}
-
-func (a *Applier) remember(uid types.UID, v string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.applied == nil {
-		a.applied = map[types.UID]string{}
+// get reads key into obj from the cache, then from the API server when the
+// cache does not hold it. found is false when the object does not exist.
+func (a *Applier) get(ctx context.Context, key client.ObjectKey, obj client.Object) (found bool, err error) {
+	err = a.Reader.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) && a.APIReader != nil {
+		err = a.APIReader.Get(ctx, key, obj)
 	}
-	a.applied[uid] = v
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // toApplyObject converts a typed desired object into an apply request body,
-// dropping what a typed object always carries but the operator does not set.
+// dropping what a typed object always carries but the operator does not set,
+// and stamps it with the hash of that body.
 func toApplyObject(obj client.Object) (*unstructured.Unstructured, string, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
@@ -106,6 +107,7 @@ func toApplyObject(obj client.Object) (*unstructured.Unstructured, string, error
 	unstructured.RemoveNestedField(u.Object, "metadata", "resourceVersion")
 	unstructured.RemoveNestedField(u.Object, "metadata", "uid")
 	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
+	unstructured.RemoveNestedField(u.Object, "metadata", "annotations", AnnotationAppliedHash)
 	unstructured.RemoveNestedField(u.Object, "status")
 	if tmpl, ok, _ := unstructured.NestedMap(u.Object, "spec", "template", "metadata"); ok {
 		delete(tmpl, "creationTimestamp")
@@ -116,7 +118,14 @@ func toApplyObject(obj client.Object) (*unstructured.Unstructured, string, error
 		return nil, "", err
 	}
 	sum := sha256.Sum256(body)
-	return u, hex.EncodeToString(sum[:]), nil
+	hash := hex.EncodeToString(sum[:])
+	ann := u.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[AnnotationAppliedHash] = hash
+	u.SetAnnotations(ann)
+	return u, hash, nil
 }
 
 // reset zeroes obj, so decoding the live object leaves nothing of desired behind.

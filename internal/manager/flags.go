@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
@@ -19,8 +20,13 @@ type Config struct {
 	Namespace       string // the operator's own (leader lease, node-trust ConfigMap)
 	NodeTrustConfig string
 	Render          render.Options
-	WatchNamespaces string
+	WatchNamespaces []string
 	DevelopmentLog  bool
+	// MaxConcurrentReconciles: registries reconciled at once.
+	MaxConcurrentReconciles int
+	// FingerprintKeySecret names the Secret in Namespace holding the key of
+	// password fingerprints (empty: none, every restart re-checks with bcrypt).
+	FingerprintKeySecret string
 }
 
 // ParseFlags reads the command line; OPERATOR_IMAGE and POD_NAMESPACE fill
@@ -39,12 +45,23 @@ func ParseFlags(args []string) (*Config, error) {
 	fs.DurationVar(&c.Render.SigningLifetime, "signing-cert-lifetime", c.Render.SigningLifetime, "lifetime of token-signing certificates")
 	fs.DurationVar(&c.Render.ServingCAOverlap, "serving-ca-overlap", c.Render.ServingCAOverlap, "how long a new serving CA is published beside the old before the serving certificate moves to it")
 	fs.StringVar(&c.NodeTrustConfig, "node-trust-configmap", "", "ConfigMap in the operator's namespace listing each registry's node address and CA for the node-trust agent (empty disables)")
-	fs.StringVar(&c.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch (empty: all)")
+	watch := fs.String("watch-namespaces", "", "comma-separated namespaces to watch (empty: all)")
+	fs.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "registries reconciled at once")
+	fs.StringVar(&c.FingerprintKeySecret, "password-fingerprint-secret", "registry-auth-operator-password-fingerprint-key",
+		"Secret in the operator's namespace keeping the key of password fingerprints, created when missing (empty: no fingerprints)")
 	fs.BoolVar(&c.DevelopmentLog, "zap-devel", false, "human-readable logs")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	c.Namespace = os.Getenv("POD_NAMESPACE")
+	for _, ns := range strings.Split(*watch, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			c.WatchNamespaces = append(c.WatchNamespaces, ns)
+		}
+	}
+	if c.MaxConcurrentReconciles < 1 {
+		return nil, errors.New("--max-concurrent-reconciles must be at least 1")
+	}
 	if c.Render.AuthImage == "" {
 		return nil, errors.New("--auth-image (or $OPERATOR_IMAGE) is required: the builtin auth container runs the operator's own image")
 	}

@@ -1,13 +1,13 @@
 package manager
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -27,8 +27,10 @@ func Main(args []string) int {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(cfg.DevelopmentLog)))
 	log := ctrl.Log.WithName("setup")
 
+	restConfig := ctrl.GetConfigOrDie()
 	opts := ctrl.Options{
 		Scheme:                  controllers.NewScheme(),
+		Cache:                   controllers.CacheOptions(cfg.Scope()),
 		Metrics:                 metricsserver.Options{BindAddress: cfg.MetricsAddr},
 		HealthProbeBindAddress:  cfg.ProbeAddr,
 		LeaderElection:          cfg.LeaderElect,
@@ -37,24 +39,24 @@ func Main(args []string) int {
 		// Release the lease on shutdown so a rollout hands over at once.
 		LeaderElectionReleaseOnCancel: true,
 	}
-	if cfg.WatchNamespaces != "" {
-		opts.Cache.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range strings.Split(cfg.WatchNamespaces, ",") {
-			opts.Cache.DefaultNamespaces[strings.TrimSpace(ns)] = cache.Config{}
-		}
-	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), opts)
+	mgr, err := ctrl.NewManager(restConfig, opts)
 	if err != nil {
 		log.Error(err, "creating manager")
 		return 1
 	}
-	if err := Setup(mgr, cfg); err != nil {
+	key, err := fingerprintKey(cfg, mgr)
+	if err != nil {
+		log.Error(err, "loading the password fingerprint key")
+		return 1
+	}
+	if err := Setup(mgr, cfg, key); err != nil {
 		log.Error(err, "setting up controllers")
 		return 1
 	}
 	_ = mgr.AddHealthzCheck("healthz", healthz.Ping)
 	_ = mgr.AddReadyzCheck("readyz", healthz.Ping)
-	log.Info("starting manager", "authImage", cfg.Render.AuthImage, "clusterDomain", cfg.Render.ClusterDomain)
+	log.Info("starting manager", "authImage", cfg.Render.AuthImage, "clusterDomain", cfg.Render.ClusterDomain,
+		"watchNamespaces", cfg.WatchNamespaces, "maxConcurrentReconciles", cfg.MaxConcurrentReconciles)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "manager stopped")
 		return 1
@@ -62,9 +64,32 @@ func Main(args []string) int {
 	return 0
 }
 
-// Setup registers the controllers with mgr.
-func Setup(mgr ctrl.Manager, cfg *Config) error {
-	applier := &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()}
+// Scope is where the controllers work.
+func (c *Config) Scope() controllers.Scope {
+	return controllers.Scope{WatchNamespaces: c.WatchNamespaces, OperatorNamespace: c.Namespace, NodeTrust: c.NodeTrustConfig != ""}
+}
+
+// fingerprintKey loads (or makes) the key of password fingerprints; without
+// a namespace to keep it in there is none, and a restart re-checks with bcrypt.
+func fingerprintKey(cfg *Config, mgr ctrl.Manager) ([]byte, error) {
+	if cfg.FingerprintKeySecret == "" || cfg.Namespace == "" {
+		ctrl.Log.WithName("setup").Info("no password fingerprint key: a restart re-checks every password with bcrypt",
+			"namespace", cfg.Namespace, "secret", cfg.FingerprintKeySecret)
+		return nil, nil
+	}
+	// The cache is not running yet: read (and create) through a direct client.
+	c, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return passwords.LoadKey(ctx, c, cfg.Namespace, cfg.FingerprintKeySecret)
+}
+
+// Setup registers the controllers with mgr; key keys password fingerprints.
+func Setup(mgr ctrl.Manager, cfg *Config, key []byte) error {
+	applier := &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
 	if cfg.NodeTrustConfig != "" {
 		nt := &controllers.NodeTrustReconciler{
 			Client: mgr.GetClient(), Applier: applier, Namespace: cfg.Namespace, Name: cfg.NodeTrustConfig,
@@ -74,13 +99,14 @@ func Setup(mgr ctrl.Manager, cfg *Config) error {
 		}
 	}
 	r := &controllers.RegistryAuthReconciler{
-		Client:   mgr.GetClient(),
-		Scheme:   mgr.GetScheme(),
-		Applier:  applier,
-		Recorder: mgr.GetEventRecorder("registry-auth-operator"),
-		Options:  cfg.Render,
-		Hasher:   &passwords.Hasher{},
-		Now:      time.Now,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Applier:   applier,
+		Recorder:  mgr.GetEventRecorder("registry-auth-operator"),
+		Options:   cfg.Render,
+		Hasher:    &passwords.Hasher{Key: key},
+		Now:       time.Now,
 	}
-	return r.SetupWithManager(mgr)
+	return r.SetupWithManager(mgr, controllers.SetupOptions{Scope: cfg.Scope(), MaxConcurrentReconciles: cfg.MaxConcurrentReconciles})
 }
