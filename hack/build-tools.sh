@@ -3,6 +3,7 @@
 # cache outside the repository keyed by version; prints the directory of each.
 #   hack/build-tools.sh envtest            -> kube-apiserver, etcd (for envtest)
 #   hack/build-tools.sh kube etcd registry containerd coredns helm controller-gen cert-manager
+#   hack/build-tools.sh docker_auth        -> the prebuilt test fixture, checked (not built)
 # Wrapper modules live in hack/tools/<name>; their go.sum pins every dependency.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -78,6 +79,20 @@ tool() {
     d=$CACHE/cert-manager/$CERT_MANAGER_VERSION; build cert-manager "$d/cert-manager-controller" . ;;
   controller-gen)
     d=$CACHE/controller-gen/$CONTROLLER_GEN_VERSION; build controller-gen "$d/controller-gen" sigs.k8s.io/controller-tools/cmd/controller-gen ;;
+  docker_auth)
+    # Not on the module proxy: a prebuilt third-party binary beside the
+    # checkout (../shared/thirdparty/docker_auth, or DOCKER_AUTH_DIR), used by
+    # tests only. Checked against its SHA256SUMS, never built or vendored.
+    d=${DOCKER_AUTH_DIR:-}
+    if [ -z "$d" ]; then
+      local up=$HERE/..
+      for _ in 1 2 3; do
+        up=$(cd "$up/.." && pwd)
+        [ -f "$up/shared/thirdparty/docker_auth/SHA256SUMS" ] && { d=$up/shared/thirdparty/docker_auth; break; }
+      done
+    fi
+    [ -n "$d" ] && [ -f "$d/SHA256SUMS" ] || { log "docker_auth: ../shared/thirdparty/docker_auth not found (set DOCKER_AUTH_DIR)"; return 1; }
+    (cd "$d" && sha256sum --quiet -c SHA256SUMS) >&2 || { log "docker_auth: $d/auth_server does not match its SHA256SUMS"; return 1; } ;;
   *) log "unknown tool $1"; return 2 ;;
   esac
   echo "$d"

@@ -11,9 +11,12 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
 func TestRegistryImageLayout(t *testing.T) {
@@ -175,5 +178,38 @@ func TestTmpIsSticky(t *testing.T) {
 	h := layerFiles(t, img)["tmp"]
 	if h == nil || h.Typeflag != tar.TypeDir || h.Mode != 0o1777 {
 		t.Fatalf("tmp entry = %+v, want a 1777 directory", h)
+	}
+}
+
+// TestDockerAuthImageLayout: laid out like cesanta/docker_auth:1.14.0, so
+// the operator's docker_auth container (which passes only flags and the
+// config path) runs it as it would run the official image.
+func TestDockerAuthImageLayout(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "auth_server")
+	_ = os.WriteFile(bin, []byte("x"), 0o755)
+	img, err := dockerAuthImage(bin, nil).build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	if got := cf.Config.Entrypoint; !slices.Equal(got, []string{"/docker_auth/auth_server"}) {
+		t.Errorf("entrypoint = %v", got)
+	}
+	if got := cf.Config.Cmd; !slices.Equal(got, []string{"/config/auth_config.yml"}) {
+		t.Errorf("cmd = %v", got)
+	}
+	if h := layerFiles(t, img)["docker_auth/auth_server"]; h == nil || h.Mode != 0o755 {
+		t.Errorf("docker_auth/auth_server entry = %+v", h)
+	}
+	def, err := name.ParseReference(render.DefaultOptions().DockerAuthImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := name.ParseReference(dockerAuthRepo + ":" + dockerAuthTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours.Name() != def.Name() {
+		t.Errorf("image %s is not the operator's default docker_auth image %s", ours, def)
 	}
 }

@@ -1,9 +1,10 @@
 // Command images builds the project's container images as OCI image archives
 // without a Docker daemon: static Go binaries in a single reproducible layer.
 //
-//	go run ./hack/images [-out bin/images] [-registry-bin F] [-coredns-bin F] [IMAGE...]
+//	go run ./hack/images [-out bin/images] [-registry-bin F] [-coredns-bin F] [-docker-auth-bin F] [IMAGE...]
 //
-// IMAGE is operator, registry, pause, coredns or probe (default: all). For each
+// IMAGE is operator, registry, pause, coredns, probe or docker_auth (default:
+// all; docker_auth only when -docker-auth-bin is given). For each
 // it writes OUT/IMAGE.tar (import with `ctr -n k8s.io images import`) and
 // OUT/IMAGE.ref, the image reference the archive is named by.
 package main
@@ -20,12 +21,16 @@ func main() {
 	out := flag.String("out", "bin/images", "output directory")
 	registryBin := flag.String("registry-bin", "", "static distribution registry binary (hack/build-tools.sh registry)")
 	corednsBin := flag.String("coredns-bin", "", "static coredns binary (hack/build-tools.sh coredns)")
+	dockerAuthBin := flag.String("docker-auth-bin", "", "docker_auth's auth_server, a test fixture (hack/build-tools.sh docker_auth)")
 	flag.Parse()
 	names := flag.Args()
 	if len(names) == 0 {
 		names = []string{"operator", "registry", "pause", "coredns", "probe"}
+		if *dockerAuthBin != "" {
+			names = append(names, "docker_auth")
+		}
 	}
-	if err := run(*out, *registryBin, *corednsBin, names); err != nil {
+	if err := run(*out, prebuilt{*registryBin, *corednsBin, *dockerAuthBin}, names); err != nil {
 		fmt.Fprintln(os.Stderr, "images:", err)
 		os.Exit(1)
 	}
@@ -41,13 +46,17 @@ type recipe struct {
 	make     func(bin string, hostCA []byte) image
 }
 
-func run(out, registryBin, corednsBin string, names []string) error {
+// prebuilt are the binaries named on the command line.
+type prebuilt struct{ registry, coredns, dockerAuth string }
+
+func run(out string, bins prebuilt, names []string) error {
 	recipes := map[string]recipe{
-		"operator": {pkg: ".", make: operatorImage},
-		"registry": {prebuilt: &registryBin, flagName: "-registry-bin", make: registryImage},
-		"pause":    {pkg: "./hack/images/pause", make: func(bin string, _ []byte) image { return pauseImage(bin) }},
-		"coredns":  {prebuilt: &corednsBin, flagName: "-coredns-bin", make: corednsImage},
-		"probe":    {pkg: "./test/e2e/probe", make: probeImage},
+		"operator":    {pkg: ".", make: operatorImage},
+		"registry":    {prebuilt: &bins.registry, flagName: "-registry-bin", make: registryImage},
+		"pause":       {pkg: "./hack/images/pause", make: func(bin string, _ []byte) image { return pauseImage(bin) }},
+		"coredns":     {prebuilt: &bins.coredns, flagName: "-coredns-bin", make: corednsImage},
+		"probe":       {pkg: "./test/e2e/probe", make: probeImage},
+		"docker_auth": {prebuilt: &bins.dockerAuth, flagName: "-docker-auth-bin", make: dockerAuthImage},
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err

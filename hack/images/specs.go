@@ -14,6 +14,12 @@ const (
 	corednsRepo  = "localhost/registry-auth-operator/coredns"
 	corednsTag   = "v1.14.7"
 	probeRepo    = "localhost/registry-auth-operator/e2e-probe"
+	// The docker_auth provider's default image name, so a RegistryAuth with
+	// provider docker_auth and no image resolves on the node without a pull.
+	// A test image: the prebuilt binary of ../shared/thirdparty/docker_auth,
+	// laid out as the official image lays it out.
+	dockerAuthRepo = "docker.io/cesanta/docker_auth"
+	dockerAuthTag  = "1.14.0"
 )
 
 const (
@@ -129,5 +135,27 @@ func probeImage(bin string, hostCA []byte) image {
 		Repo:   probeRepo,
 		Files:  append(base(hostCA), file{Path: "/probe", Src: bin, Mode: 0o755}),
 		Config: v1.Config{Entrypoint: []string{"/probe"}, Env: []string{envPath}, User: "65532:65532"},
+	}
+}
+
+// dockerAuthImage lays auth_server out as cesanta/docker_auth:1.14.0 does:
+// /docker_auth/auth_server, default command /config/auth_config.yml (where
+// the operator mounts its rendered config). It holds nothing of docker_auth
+// but the binary the tests are given.
+func dockerAuthImage(bin string, hostCA []byte) image {
+	return image{
+		Repo:  dockerAuthRepo,
+		Tag:   dockerAuthTag,
+		Files: append(base(hostCA), file{Path: "/docker_auth/auth_server", Src: bin, Mode: 0o755}),
+		Config: v1.Config{
+			Entrypoint:   []string{"/docker_auth/auth_server"},
+			Cmd:          []string{"/config/auth_config.yml"},
+			Env:          []string{envPath},
+			ExposedPorts: map[string]struct{}{"5001/tcp": {}},
+			Labels: map[string]string{
+				"org.opencontainers.image.version":     "1.14.0",
+				"org.opencontainers.image.description": "test image: docker_auth 1.14 from ../shared/thirdparty/docker_auth, laid out like the official image",
+			},
+		},
 	}
 }

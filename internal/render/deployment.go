@@ -127,11 +127,18 @@ func dockerAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Contain
 	return corev1.Container{
 		Name:  ContainerAuth,
 		Image: image,
-		Args:  []string{"--v=2", "--alsologtostderr", DockerAuthConfigDir + "/" + authconfig.ConfigFile},
+		// --logtostderr, not --alsologtostderr: the latter makes docker_auth's
+		// logger (glog) also write files under /tmp, which the read-only root
+		// filesystem refuses (it exits at its first log line). A writable
+		// /tmp would only grow files nobody reads and the kubelet never
+		// rotates; stderr is what `kubectl logs` shows and the node rotates.
+		Args:  []string{"--logtostderr", "--v=2", DockerAuthConfigDir + "/" + authconfig.ConfigFile},
 		Ports: []corev1.ContainerPort{{Name: "auth", ContainerPort: PortAuthSplit, Protocol: corev1.ProtocolTCP}},
-		// docker_auth has no health endpoint: a listening socket is the signal.
-		ReadinessProbe:  tcpProbe(PortAuthSplit, 5),
-		LivenessProbe:   tcpProbe(PortAuthSplit, 10),
+		// docker_auth has no health endpoint; its index page ("/") answers
+		// 200 over TLS and logs nothing. A TCP probe would log a TLS
+		// handshake error at every period.
+		ReadinessProbe:  httpsProbe("/", PortAuthSplit, 5),
+		LivenessProbe:   httpsProbe("/", PortAuthSplit, 10),
 		Lifecycle:       preStopSleep(frontDoorPause),
 		VolumeMounts:    authMounts(DockerAuthConfigDir),
 		Resources:       ra.Spec.Auth.Resources,
@@ -165,8 +172,6 @@ func registryContainer(ra *v1alpha1.RegistryAuth, servesTLS bool) corev1.Contain
 			// Nothing collects traces: without this the registry logs export errors.
 			{Name: "OTEL_TRACES_EXPORTER", Value: "none"},
 		},
-		ReadinessProbe: httpProbe("/debug/health", PortRegistryDebug, 5),
-		LivenessProbe:  httpProbe("/debug/health", PortRegistryDebug, 10),
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: volRegistryConfig, MountPath: RegistryConfigDir, ReadOnly: true},
 			{Name: volTokenBundle, MountPath: TokenBundleDir, ReadOnly: true},
@@ -176,15 +181,27 @@ func registryContainer(ra *v1alpha1.RegistryAuth, servesTLS bool) corev1.Contain
 		Resources:       ra.Spec.Registry.Resources,
 		SecurityContext: containerSecurity(),
 	}
-	debug := corev1.ContainerPort{Name: "registry-debug", ContainerPort: PortRegistryDebug, Protocol: corev1.ProtocolTCP}
+	// Only what the Service routes to listens on the pod IP. The plain-HTTP
+	// API (builtin) and the debug server (pprof, expvar, metrics) are bound
+	// to 127.0.0.1 by the rendered config, so nothing in the cluster gets
+	// around the front door; they declare no containerPort.
 	if servesTLS {
 		// The classic layout: the registry is the TLS endpoint; it never
 		// reloads its certificate, so a renewal rolls the pods (gracefully).
-		c.Ports = []corev1.ContainerPort{{Name: "https", ContainerPort: PortFrontDoor, Protocol: corev1.ProtocolTCP}, debug}
+		// Its probes use "/" over TLS: distribution answers it 200 while its
+		// health checks pass (503 when they fail), needs no token and logs no
+		// access line for it, where a TCP probe logs a TLS handshake error.
+		c.Ports = []corev1.ContainerPort{{Name: "https", ContainerPort: PortFrontDoor, Protocol: corev1.ProtocolTCP}}
+		c.ReadinessProbe = httpsProbe("/", PortFrontDoor, 5)
+		c.LivenessProbe = httpsProbe("/", PortFrontDoor, 10)
 		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volServingTLS, MountPath: ServingTLSDir, ReadOnly: true})
 		c.Lifecycle = preStopSleep(frontDoorPause)
 	} else {
-		c.Ports = []corev1.ContainerPort{{Name: "registry-http", ContainerPort: PortRegistryHTTP, Protocol: corev1.ProtocolTCP}, debug}
+		// Behind the front door the registry has no probe of its own: the
+		// kubelet probes the pod IP, where the registry does not listen. The
+		// auth container's /readyz checks the registry through loopback, so
+		// a broken registry takes the pod out of the Service; a registry that
+		// exits is restarted by the kubelet as any container is.
 		c.Lifecycle = preStopSleep(registryPause)
 	}
 	return c
@@ -249,13 +266,11 @@ func httpProbe(path string, port int32, period int32) *corev1.Probe {
 	}
 }
 
-func tcpProbe(port int32, period int32) *corev1.Probe {
-	return &corev1.Probe{
-		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}},
-		PeriodSeconds:    period,
-		TimeoutSeconds:   3,
-		FailureThreshold: 3,
-	}
+// httpsProbe: the kubelet does not verify the certificate of an HTTPS probe.
+func httpsProbe(path string, port int32, period int32) *corev1.Probe {
+	p := httpProbe(path, port, period)
+	p.HTTPGet.Scheme = corev1.URISchemeHTTPS
+	return p
 }
 
 // preStopSleep keeps a stopping container serving for seconds before its

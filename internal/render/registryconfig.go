@@ -84,7 +84,8 @@ func RegistryConfig(ra *v1alpha1.RegistryAuth, w Wiring) ([]byte, error) {
 			DrainTimeout: RegistryDrainTimeout,
 			Headers:      map[string][]string{"X-Content-Type-Options": {"nosniff"}},
 			Debug: registryDebug{
-				Addr:       ":" + strconv.Itoa(PortRegistryDebug),
+				// Loopback only: the debug server serves pprof and expvar.
+				Addr:       loopback(PortRegistryDebug),
 				Prometheus: map[string]any{"enabled": true, "path": "/metrics"},
 			},
 		},
@@ -99,7 +100,8 @@ func RegistryConfig(ra *v1alpha1.RegistryAuth, w Wiring) ([]byte, error) {
 	default:
 		// Behind the front door: plain HTTP inside the pod; the realm follows
 		// the Host and X-Forwarded-Proto the front door passes on.
-		cfg.HTTP.Addr = ":" + strconv.Itoa(PortRegistryHTTP)
+		// Loopback only, so nothing in the cluster gets around the front door.
+		cfg.HTTP.Addr = loopback(PortRegistryHTTP)
 		cfg.HTTP.RelativeURLs = true
 		token["autoredirect"] = true
 		token["autoredirectpath"] = TokenPath
@@ -110,3 +112,5 @@ func RegistryConfig(ra *v1alpha1.RegistryAuth, w Wiring) ([]byte, error) {
 	}
 	return out, nil
 }
+
+func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }

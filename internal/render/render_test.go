@@ -90,15 +90,25 @@ func TestWire(t *testing.T) {
 				InCluster: "https://acme.registry.svc:5000", Node: "https://198.18.128.17:5000", External: "https://registry.example.com:36000",
 			},
 		}},
-		{"docker_auth without a host: cluster-internal realm", func() *v1alpha1.RegistryAuth {
+		{"docker_auth without a host: the realm is the ClusterIP, which nodes reach", func() *v1alpha1.RegistryAuth {
 			ra := dockerAuth()
 			ra.Spec.Expose = v1alpha1.ExposeSpec{}
 			return ra
 		}, true, Wiring{
 			Provider: v1alpha1.ProviderDockerAuth, Service: "acme.registry", Issuer: "acme.registry.registryauth.dev",
-			Realm: "https://acme.registry.svc.cluster.local:5001/auth", RealmHost: "acme.registry.svc.cluster.local",
+			Realm: "https://198.18.128.17:5001/auth", RealmHost: "198.18.128.17",
 			TokenTTL: DefaultTokenTTL, ServiceDNS: "acme.registry.svc",
 			URLs: v1alpha1.RegistryURLs{InCluster: "https://acme.registry.svc:5000", Node: "https://198.18.128.17:5000"},
+		}},
+		{"docker_auth without a host before the Service exists: cluster-internal fallback", func() *v1alpha1.RegistryAuth {
+			ra := dockerAuth()
+			ra.Spec.Expose = v1alpha1.ExposeSpec{}
+			return ra
+		}, false, Wiring{
+			Provider: v1alpha1.ProviderDockerAuth, Service: "acme.registry", Issuer: "acme.registry.registryauth.dev",
+			Realm: "https://acme.registry.svc.cluster.local:5001/auth", RealmHost: "acme.registry.svc.cluster.local",
+			TokenTTL: DefaultTokenTTL, ServiceDNS: "acme.registry.svc",
+			URLs: v1alpha1.RegistryURLs{InCluster: "https://acme.registry.svc:5000"},
 		}},
 	}
 	for _, tc := range cases {
@@ -115,7 +125,8 @@ func TestWire(t *testing.T) {
 	}
 	internal := dockerAuth()
 	internal.Spec.Expose = v1alpha1.ExposeSpec{}
-	if !Wire(internal, testOptions, nil).RealmIsClusterInternal(testOptions) || Wire(dockerAuth(), testOptions, nil).RealmIsClusterInternal(testOptions) {
+	if !Wire(internal, testOptions, nil).RealmIsClusterInternal(testOptions) || Wire(dockerAuth(), testOptions, nil).RealmIsClusterInternal(testOptions) ||
+		Wire(internal, testOptions, liveService(internal)).RealmIsClusterInternal(testOptions) {
 		t.Error("RealmIsClusterInternal misjudges the realm host")
 	}
 }

@@ -87,12 +87,18 @@ func Wire(ra *v1alpha1.RegistryAuth, opts Options, svc *corev1.Service) Wiring {
 	}
 	switch w.Provider {
 	case v1alpha1.ProviderDockerAuth:
-		// The classic layout: a static realm, so its host must resolve for
-		// every client. Without expose.host only Pods can reach it.
+		// The classic layout: a static realm, so its host must be reachable
+		// by every client. Without expose.host it is the Service's ClusterIP,
+		// which Pods, nodes (kubelet pulls) and a shell on a node all reach
+		// and the serving certificate covers; the cluster DNS name is only the
+		// fallback before the Service has an address (nodes cannot resolve it).
 		w.RealmHost = ra.Spec.Expose.Host
 		port := int32(PortAuthSplit)
 		if w.RealmHost == "" {
-			w.RealmHost = w.ServiceDNS + "." + opts.ClusterDomain
+			w.RealmHost = clusterIP(svc)
+			if w.RealmHost == "" {
+				w.RealmHost = w.ServiceDNS + "." + opts.ClusterDomain
+			}
 		} else if np := nodePort(svc, PortAuthSplit); np != 0 {
 			port = np
 		}
@@ -104,7 +110,7 @@ func Wire(ra *v1alpha1.RegistryAuth, opts Options, svc *corev1.Service) Wiring {
 }
 
 // RealmIsClusterInternal reports whether the docker_auth realm names a host
-// only Pods can resolve.
+// only Pods can resolve (before the Service has a ClusterIP).
 func (w Wiring) RealmIsClusterInternal(opts Options) bool {
 	return w.Provider == v1alpha1.ProviderDockerAuth && w.RealmHost == w.ServiceDNS+"."+opts.ClusterDomain
 }
