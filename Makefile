@@ -50,8 +50,9 @@ test-envtest: ## Controller tests against a real kube-apiserver + etcd (and cert
 	go test -count=1 -timeout 20m ./controllers/...
 
 .PHONY: test-dataplane
-test-dataplane: ## Token server with the real registry and real clients (nothing may be skipped).
-	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" DATAPLANE_STRICT=1 go test -count=1 -timeout 30m ./test/dataplane/...
+test-dataplane: ## Token servers (ours, docker_auth) with the real registry and real clients (nothing may be skipped).
+	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" DOCKER_AUTH_BIN="$$($(BUILD_TOOLS) docker_auth)/auth_server" \
+	DATAPLANE_STRICT=1 go test -count=1 -timeout 30m ./test/dataplane/...
 
 .PHONY: test-chart
 test-chart: ## Chart vs code (RBAC markers, CRDs, kustomize, schema) and the image builder.

@@ -77,15 +77,24 @@ func TestDockerAuthRendersTheClassicLayout(t *testing.T) {
 	}
 }
 
-// TestDockerAuthWithoutHostWarnsOfAnInternalRealm: nodes cannot resolve
-// cluster DNS names, so the operator says so.
-func TestDockerAuthWithoutHostWarnsOfAnInternalRealm(t *testing.T) {
+// TestDockerAuthWithoutHostRealmIsTheClusterIP: nodes cannot resolve
+// cluster DNS names, so without expose.host the realm is the Service's
+// ClusterIP, which Pods, nodes and a node's shell reach and the serving
+// certificate covers.
+func TestDockerAuthWithoutHostRealmIsTheClusterIP(t *testing.T) {
 	ns := newNamespace(t)
 	createDockerAuth(t, ns, "inner", "")
-	ra := waitCondition(t, ns, "inner", v1alpha1.ConditionRealmReachable, metav1.ConditionFalse, v1alpha1.ReasonClusterInternalHost)
-	want := "https://inner." + ns + ".svc.cluster.local:5001/auth"
-	if ra.Status.Realm != want {
-		t.Errorf("realm %q, want %q", ra.Status.Realm, want)
+	waitCondition(t, ns, "inner", v1alpha1.ConditionRealmReachable, metav1.ConditionTrue, v1alpha1.ReasonHostReachable)
+	waitCondition(t, ns, "inner", v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, "")
+	w := readWired(t, ns, "inner")
+	ip := w.svc.Spec.ClusterIP
+	want := "https://" + ip + ":5001/auth"
+	if w.ra.Status.Realm != want || tokenOption(t, w.registryCfg, "realm") != want {
+		t.Errorf("realm: status %q, registry config %v, want %q", w.ra.Status.Realm, tokenOption(t, w.registryCfg, "realm"), want)
+	}
+	serving := certs(t, w.secrets[render.NamesFor(w.ra).ServingTLS].Data["tls.crt"])[0]
+	if err := serving.VerifyHostname(ip); err != nil {
+		t.Errorf("the serving certificate does not cover the realm's ClusterIP: %v", err)
 	}
 }
 

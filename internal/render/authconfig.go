@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
@@ -31,7 +32,7 @@ func AuthConfig(ra *v1alpha1.RegistryAuth, w Wiring, hashes map[string]string) (
 			Expiration:         int64(w.TokenTTL.Seconds()),
 			Certificate:        TokenSigningDir + "/tls.crt",
 			Key:                TokenSigningDir + "/tls.key",
-			DisableLegacyKeyID: true,
+			DisableLegacyKeyID: !legacyKeyIDs(ra),
 		},
 		Users: map[string]*authconfig.User{},
 	}
@@ -69,4 +70,23 @@ func AuthConfig(ra *v1alpha1.RegistryAuth, w Wiring, hashes map[string]string) (
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// legacyKeyIDs: only docker_auth names its key by a "kid" alone (it sends no
+// x5c), and the two registry lines look that kid up differently: 3.x by the
+// RFC 7638 thumbprint (disable_legacy_key_id), 2.x by the legacy libtrust ID,
+// and each rejects the other's. So a docker_auth registry whose image is
+// tagged 2 or 2.x gets legacy IDs; every other tag (registry:3, the default)
+// gets thumbprints. The builtin server sends x5c, which both lines verify.
+func legacyKeyIDs(ra *v1alpha1.RegistryAuth) bool {
+	if Provider(ra) != v1alpha1.ProviderDockerAuth {
+		return false
+	}
+	image, _, _ := strings.Cut(ra.Spec.Registry.Image, "@")
+	i := strings.LastIndex(image, ":")
+	if i < 0 || strings.Contains(image[i:], "/") {
+		return false // no tag
+	}
+	tag := image[i+1:]
+	return tag == "2" || strings.HasPrefix(tag, "2.")
 }

@@ -38,9 +38,14 @@ type registryConfig struct {
 }
 
 type registryLog struct {
+	AccessLog registryAccessLog `json:"accesslog"`
 	Level     string            `json:"level"`
 	Formatter string            `json:"formatter"`
 	Fields    map[string]string `json:"fields,omitempty"`
+}
+
+type registryAccessLog struct {
+	Disabled bool `json:"disabled"`
 }
 
 type registryHTTP struct {
@@ -73,7 +78,11 @@ func RegistryConfig(ra *v1alpha1.RegistryAuth, w Wiring) ([]byte, error) {
 	}
 	cfg := registryConfig{
 		Version: "0.1",
-		Log: registryLog{Level: "info", Formatter: "json",
+		// No access log: every API request is already logged as JSON
+		// ("response completed", with method, URI, status and client), and
+		// the access log would add a line for each probe of "/" (docker_auth
+		// layout) and name only 127.0.0.1 as client behind the front door.
+		Log: registryLog{AccessLog: registryAccessLog{Disabled: true}, Level: "info", Formatter: "json",
 			Fields: map[string]string{"service": "registry", "registryauth": ra.Namespace + "/" + ra.Name}},
 		Storage: map[string]any{
 			"filesystem":  map[string]any{"rootdirectory": StorageDir},

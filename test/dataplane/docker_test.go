@@ -70,6 +70,26 @@ func (d *dockerd) cli(t *testing.T, config, stdin string, args ...string) (strin
 	return run(t, stdin, []string{"DOCKER_CONFIG=" + config}, argv...)
 }
 
+// load puts a random image named ref into the daemon, from a tarball.
+func (d *dockerd) load(t *testing.T, config, ref string) {
+	t.Helper()
+	img, err := random.Image(4096, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarPath := filepath.Join(t.TempDir(), "img.tar")
+	if err := tarball.WriteToFile(tarPath, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := d.cli(t, config, "", "load", "-i", tarPath); err != nil {
+		t.Fatalf("docker load: %v\n%s", err, out)
+	}
+}
+
 // TestDockerDaemon: docker login / push / pull through the front door, on a
 // non-loopback address so the daemon verifies TLS against the serving CA.
 func TestDockerDaemon(t *testing.T) {
@@ -106,23 +126,8 @@ func TestDockerDaemon(t *testing.T) {
 		t.Errorf("docker config.json should hold an identity token and no password:\n%s", cfg)
 	}
 
-	// An image to push, loaded into the daemon from a tarball.
 	ref := s.ref("admin/hello", "v1")
-	img, err := random.Image(4096, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tarPath := filepath.Join(t.TempDir(), "img.tar")
-	if err := tarball.WriteToFile(tarPath, tag, img); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := d.cli(t, adminCfg, "", "load", "-i", tarPath); err != nil {
-		t.Fatalf("docker load: %v\n%s", err, out)
-	}
+	d.load(t, adminCfg, ref)
 	if out, err := d.cli(t, adminCfg, "", "push", ref); err != nil {
 		t.Fatalf("docker push: %v\n%s", err, out)
 	}

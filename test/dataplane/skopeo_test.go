@@ -17,6 +17,12 @@ type skopeoUser struct {
 
 func (s *stack) skopeo(t testing.TB) *skopeoUser {
 	t.Helper()
+	return newSkopeo(t, s.env.ServingCA.CertPEM())
+}
+
+// newSkopeo is one skopeo user trusting caPEM.
+func newSkopeo(t testing.TB, caPEM []byte) *skopeoUser {
+	t.Helper()
 	dir := t.TempDir()
 	u := &skopeoUser{
 		bin:      need(t, "skopeo"),
@@ -28,7 +34,7 @@ func (s *stack) skopeo(t testing.TB) *skopeoUser {
 	if err := os.MkdirAll(u.certs, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(u.certs, "ca.crt"), s.env.ServingCA.CertPEM(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(u.certs, "ca.crt"), caPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(u.policy, []byte(`{"default":[{"type":"insecureAcceptAnything"}]}`), 0o644); err != nil {
