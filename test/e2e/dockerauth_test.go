@@ -100,10 +100,14 @@ func (j *journey) dockerAuth(t *testing.T) {
 		}
 	})
 
-	t.Run("cluster-internal realm is flagged", func(t *testing.T) {
-		eventually(t, 2*time.Minute, "RealmReachable=False on a realm without expose.host", func() error {
-			return conditionIs(e, "internal", "RealmReachable", "False")
+	t.Run("without expose.host the realm is the ClusterIP", func(t *testing.T) {
+		eventually(t, 2*time.Minute, "RealmReachable=True on the ClusterIP realm", func() error {
+			return conditionIs(e, "internal", "RealmReachable", "True")
 		})
+		ip, _ := e.jsonpath(nsClassic, "service/internal", "{.spec.clusterIP}")
+		if realm, _ := e.jsonpath(nsClassic, "registryauth/internal", "{.status.realm}"); realm != "https://"+ip+":5001/auth" {
+			t.Errorf("status.realm = %q, want the ClusterIP %s", realm, ip)
+		}
 	})
 
 	t.Run("live login through docker_auth", func(t *testing.T) {
