@@ -198,7 +198,7 @@ func TestCreateRendersEveryObjectWired(t *testing.T) {
 	if got := tokenOption(t, w.registryCfg, "autoredirectpath"); got != render.TokenPath {
 		t.Errorf("autoredirectpath = %v", got)
 	}
-	if !w.registryCfg.HTTP.RelativeURLs || w.registryCfg.HTTP.Addr != ":5001" || w.registryCfg.HTTP.TLS.Certificate != "" {
+	if !w.registryCfg.HTTP.RelativeURLs || w.registryCfg.HTTP.Addr != "127.0.0.1:5001" || w.registryCfg.HTTP.TLS.Certificate != "" {
 		t.Errorf("builtin registry must serve plain HTTP on :5001 with relative URLs: %+v", w.registryCfg.HTTP)
 	}
 	if w.authCfg.Server.Addr != ":5000" {
