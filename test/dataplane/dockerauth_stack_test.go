@@ -147,7 +147,7 @@ func newDAStack(t *testing.T, clusterIP, registryImage, registryCmd string, serv
 	writePair(t, d("token"), leaf)
 	writeFile(t, filepath.Join(d("token-ca"), render.TokenBundleFile), pki.EncodeCertificates(leaf.Cert))
 	for u, pw := range daUsers {
-		s.hashes[u] = authtest.Hash(pw, 5)
+		s.hashes[u] = authtest.Hash(pw, authconfig.BcryptCost) // as the operator hashes
 	}
 	s.writeAuthConfig(t)
 

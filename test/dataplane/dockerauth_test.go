@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver/authtest"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/pki"
 )
@@ -167,7 +168,7 @@ func daLiveReload(t *testing.T, s *daStack) {
 	pid := s.auth.cmd.Process.Pid
 	old := daUsers["admin"]
 	for _, next := range []string{"badmin-2", "badmin-3"} {
-		s.hashes["admin"] = authtest.Hash(next, 5)
+		s.hashes["admin"] = authtest.Hash(next, authconfig.BcryptCost)
 		s.writeAuthConfig(t)
 		start := time.Now()
 		waitFor(t, "docker_auth accepting admin's password "+next, func() bool {
