@@ -57,3 +57,14 @@ readOnlyRootFilesystem: true
 capabilities:
   drop: [ALL]
 {{- end }}
+
+{{/*
+The watched namespaces as a YAML list (empty: all namespaces).
+*/}}
+{{- define "rao.watchNamespaces" -}}
+{{- $out := list }}
+{{- range splitList "," .Values.watchNamespaces }}
+{{- if trim . }}{{ $out = append $out (trim .) }}{{ end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
