@@ -22,10 +22,9 @@ const annotationServingSource = "registryauth.dev/serving-source"
 type servingSource struct {
 	pemPair
 	cert *x509.Certificate
-	// caPEM is what clients must trust (ca.crt), caSecretName the Secret
-	// status points them to.
-	caPEM        []byte
-	caSecretName string
+	// caPEM is what clients must trust (ca.crt), published in the CA bundle
+	// ConfigMap.
+	caPEM []byte
 	// source names it for humans: "operator", "cert-manager", "secret".
 	source string
 }
@@ -63,7 +62,9 @@ func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *
 	if _, err := r.Applier.Apply(ctx, render.TLSSecret(st.ra, st.names.ServingTLS, "serving", src.certPEM, src.keyPEM, src.caPEM, ann)); err != nil {
 		return err
 	}
-	st.ra.Status.CASecretName = src.caSecretName
+	if err := r.publishCABundle(ctx, st, src.caPEM); err != nil {
+		return err
+	}
 	st.ra.Status.ServingCertificateNotAfter = ptrTime(src.cert.NotAfter)
 	st.ra.Status.SigningCertificateNotAfter = ptrTime(signing.NotAfter)
 	msg := fmt.Sprintf("serving certificate from %s valid until %s; token signing certificate valid until %s",
@@ -117,9 +118,5 @@ func (r *RegistryAuthReconciler) validServing(st *state, s *corev1.Secret, sourc
 			fmt.Sprintf("%s: the certificate expired at %s", where, kp.Cert.NotAfter.UTC().Format(time.RFC3339)))
 		return nil, nil
 	}
-	src := &servingSource{pemPair: pair, cert: kp.Cert, caPEM: s.Data[render.KeyCACert], source: source}
-	if len(src.caPEM) > 0 {
-		src.caSecretName = st.names.ServingTLS
-	}
-	return src, nil
+	return &servingSource{pemPair: pair, cert: kp.Cert, caPEM: s.Data[render.KeyCACert], source: source}, nil
 }

@@ -101,11 +101,11 @@ func TestCertManagerIssuesTheServingCertificate(t *testing.T) {
 
 	waitServedBy(t, ns, "cm", orgCA)
 	ra = waitCondition(t, ns, "cm", v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, "")
-	if ra.Status.CASecretName != "cm-tls" {
-		t.Errorf("caSecretName %q, want cm-tls", ra.Status.CASecretName)
+	if ra.Status.CAConfigMapName != "cm-ca-bundle" {
+		t.Errorf("caConfigMapName %q, want cm-ca-bundle", ra.Status.CAConfigMapName)
 	}
-	if ca := certs(t, get(t, ns, "cm-tls", &corev1.Secret{}).Data[render.KeyCACert]); !ca[0].Equal(orgCA) {
-		t.Error("ca.crt is not the issuer's CA")
+	if ca := certs(t, []byte(get(t, ns, "cm-ca-bundle", &corev1.ConfigMap{}).Data[render.KeyCACert])); !ca[0].Equal(orgCA) {
+		t.Error("the CA bundle's ca.crt is not the issuer's CA")
 	}
 	settle(t)
 	if restartHash(t, ns, "cm") != hash {

@@ -213,8 +213,8 @@ func TestCreateRendersEveryObjectWired(t *testing.T) {
 	if ra.Status.URLs != want {
 		t.Errorf("status.urls = %+v, want %+v", ra.Status.URLs, want)
 	}
-	if ra.Status.CASecretName != "acme-ca" || ra.Status.ServingCertificateNotAfter == nil {
-		t.Errorf("status: caSecretName %q, servingCertificateNotAfter %v", ra.Status.CASecretName, ra.Status.ServingCertificateNotAfter)
+	if ra.Status.CAConfigMapName != "acme-ca-bundle" || ra.Status.ServingCertificateNotAfter == nil {
+		t.Errorf("status: caConfigMapName %q, servingCertificateNotAfter %v", ra.Status.CAConfigMapName, ra.Status.ServingCertificateNotAfter)
 	}
 
 	// Users: bcrypt only; no plaintext anywhere the operator writes.

@@ -10,8 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
@@ -20,15 +22,15 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
-// nodeTrustResync repairs a ConfigMap edited behind the operator's back and
-// picks up CA Secrets replaced without any RegistryAuth change.
+// nodeTrustResync repairs a ConfigMap edited behind the operator's back.
 const nodeTrustResync = 10 * time.Minute
 
 // NodeTrustReconciler publishes, in one ConfigMap of the operator's
 // namespace, each registry's node address (status.urls.node) with the CA
-// clients must trust. The node-trust agent (a DaemonSet) turns it into
+// clients must trust, read from the registry's CA bundle ConfigMap
+// (status.caConfigMapName). The node-trust agent (a DaemonSet) turns it into
 // containerd certs.d files, so kubelets pull from the registries over TLS.
-// Only public certificates go into it.
+// Only public certificates go into it; no Secret is read.
 type NodeTrustReconciler struct {
 	Client    client.Client
 	Applier   *apply.Applier
@@ -36,14 +38,21 @@ type NodeTrustReconciler struct {
 	Name      string
 }
 
-// SetupWithManager maps every RegistryAuth event to the one ConfigMap.
+// SetupWithManager maps every RegistryAuth event, and every change of a CA
+// bundle (a CA rotation changes it without touching the RegistryAuth), to
+// the one ConfigMap.
 func (r *NodeTrustReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	one := func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: r.Namespace, Name: r.Name}}}
 	}
+	bundles := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		l := o.GetLabels()
+		return l[render.LabelComponent] == render.ComponentCABundle && l[render.LabelManagedBy] == render.ManagedBy
+	})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("nodetrust").
 		Watches(&v1alpha1.RegistryAuth{}, handler.EnqueueRequestsFromMapFunc(one)).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(one), builder.WithPredicates(bundles)).
 		Complete(r)
 }
 
@@ -56,18 +65,18 @@ func (r *NodeTrustReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ct
 	trust := map[string]string{}
 	for _, ra := range list.Items {
 		host := strings.TrimPrefix(ra.Status.URLs.Node, "https://")
-		if host == "" || ra.Status.CASecretName == "" || !ra.DeletionTimestamp.IsZero() {
+		if host == "" || ra.Status.CAConfigMapName == "" || !ra.DeletionTimestamp.IsZero() {
 			continue
 		}
-		s := &corev1.Secret{}
-		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ra.Namespace, Name: ra.Status.CASecretName}, s); err != nil {
+		bundle := &corev1.ConfigMap{}
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ra.Namespace, Name: ra.Status.CAConfigMapName}, bundle); err != nil {
 			if client.IgnoreNotFound(err) != nil {
 				return ctrl.Result{}, err
 			}
 			continue
 		}
-		if ca := s.Data[render.KeyCACert]; len(ca) > 0 {
-			trust[host] = string(ca)
+		if ca := bundle.Data[render.KeyCACert]; ca != "" {
+			trust[host] = ca
 		}
 	}
 	doc, err := json.Marshal(trust) // map keys come out sorted: stable bytes

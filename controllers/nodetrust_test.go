@@ -35,7 +35,7 @@ func TestNodeTrustPublishesEachRegistrysCA(t *testing.T) {
 	createClassic(t, ns, "trusted")
 	ra := waitCondition(t, ns, "trusted", v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, "")
 	host := ra.Status.URLs.Node[len("https://"):]
-	ca := get(t, ns, ra.Status.CASecretName, &corev1.Secret{}).Data[render.KeyCACert]
+	ca := get(t, ns, ra.Status.CAConfigMapName, &corev1.ConfigMap{}).Data[render.KeyCACert]
 	eventually(t, 10*time.Second, func() error {
 		if got := trustEntries(t)[host]; string(got) != string(ca) {
 			return fmt.Errorf("trust for %s = %q", host, got)

@@ -95,5 +95,5 @@ func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context,
 		st.renewals = append(st.renewals, t)
 	}
 	r.reportRotation(st, "serving CA", set.state)
-	return &servingSource{pemPair: servingPEM, cert: leaf.Cert, caPEM: bundle, caSecretName: st.names.ServingCA, source: "the operator's CA"}, nil
+	return &servingSource{pemPair: servingPEM, cert: leaf.Cert, caPEM: bundle, source: "the operator's CA"}, nil
 }

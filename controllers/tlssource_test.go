@@ -62,8 +62,8 @@ func TestSwitchingTLSSourcesKeepsThePods(t *testing.T) {
 		return nil
 	})
 	ra = waitCondition(t, ns, "byo", v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, "")
-	if ra.Status.CASecretName != "byo-tls" {
-		t.Errorf("caSecretName %q", ra.Status.CASecretName)
+	if ra.Status.CAConfigMapName != "byo-ca-bundle" {
+		t.Errorf("caConfigMapName %q", ra.Status.CAConfigMapName)
 	}
 	if msg := condition(ra, v1alpha1.ConditionCertificatesReady).Message; !strings.Contains(msg, "not trust it") {
 		t.Errorf("the user's certificate lacks most SANs; the condition should say so: %q", msg)

@@ -20,7 +20,7 @@ import (
 func TestAdmissionRejectsInvalidSpecs(t *testing.T) {
 	ns := newNamespace(t)
 	pvc := func(modes ...corev1.PersistentVolumeAccessMode) *v1alpha1.PVCStorage {
-		return &v1alpha1.PVCStorage{Size: resource.MustParse("1Gi"), AccessModes: modes}
+		return &v1alpha1.PVCStorage{Size: ptr.To(resource.MustParse("1Gi")), AccessModes: modes}
 	}
 	cases := []struct {
 		name   string
@@ -68,7 +68,7 @@ func TestAdmissionRejectsInvalidSpecs(t *testing.T) {
 		{"ACL ip not an address", func(ra *v1alpha1.RegistryAuth) { ra.Spec.Auth.ACL[0].Match.IP = ptr.To("10.0.0.0/33") },
 			"ip must be an IP address or a CIDR range"},
 		{"zero-size claim", func(ra *v1alpha1.RegistryAuth) {
-			ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{Size: resource.MustParse("0")}
+			ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{Size: ptr.To(resource.MustParse("0"))}
 		}, "persistentVolumeClaim.size must be greater than zero"},
 		{"ReadOnlyMany claim", func(ra *v1alpha1.RegistryAuth) {
 			ra.Spec.Registry.Storage.PersistentVolumeClaim = pvc(corev1.ReadOnlyMany)
@@ -79,6 +79,23 @@ func TestAdmissionRejectsInvalidSpecs(t *testing.T) {
 		{"password Secret name with capitals", func(ra *v1alpha1.RegistryAuth) {
 			ra.Spec.Auth.Users[0].PasswordSecretRef.Name = "Admin_Secret"
 		}, "spec.auth.users[0].passwordSecretRef.name"},
+		{"claim with size and claimName", func(ra *v1alpha1.RegistryAuth) {
+			ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{Size: ptr.To(resource.MustParse("1Gi")), ClaimName: "mine"}
+		}, "set size (the operator creates the claim <name>-data) or claimName"},
+		{"claim with neither size nor claimName", func(ra *v1alpha1.RegistryAuth) {
+			ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{}
+		}, "set size (the operator creates the claim <name>-data) or claimName"},
+		{"existing claim with a storage class", func(ra *v1alpha1.RegistryAuth) {
+			ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{ClaimName: "mine", StorageClassName: ptr.To("fast")}
+		}, "belong to that claim"},
+		{"existing claim with deletionPolicy Delete", func(ra *v1alpha1.RegistryAuth) {
+			ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{ClaimName: "mine", DeletionPolicy: v1alpha1.PVCDelete}
+		}, "never deletes"},
+		{"unknown deletion policy", func(ra *v1alpha1.RegistryAuth) {
+			ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{Size: ptr.To(resource.MustParse("1Gi")), DeletionPolicy: "Recycle"}
+		}, `Unsupported value: "Recycle"`},
+		{"headless service", func(ra *v1alpha1.RegistryAuth) { ra.Spec.Expose.Service.ClusterIP = "None" },
+			"expose.service.clusterIP must be an IP address"},
 		{"expose host with a scheme", func(ra *v1alpha1.RegistryAuth) { ra.Spec.Expose.Host = "https://registry.example.com" },
 			"spec.expose.host"},
 	}
@@ -111,7 +128,7 @@ func TestAdmissionAcceptsTheClassicSpecAndDefaults(t *testing.T) {
 	ra := classicRA(ns, "valid")
 	ra.Spec.Replicas = ptr.To[int32](2)
 	ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{
-		Size: resource.MustParse("1Gi"), AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
+		Size: ptr.To(resource.MustParse("1Gi")), AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
 	}
 	if err := k8s.Create(context.Background(), ra); err != nil {
 		t.Fatal(err)

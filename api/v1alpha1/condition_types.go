@@ -19,6 +19,12 @@ const (
 	ConditionAvailable = "Available"
 	// ConditionStorageEphemeral is True when blobs live in an emptyDir and die with the pod.
 	ConditionStorageEphemeral = "StorageEphemeral"
+	// ConditionServiceAddress is True when the Service holds the address it
+	// should (the pinned one, or the one it had before it was recreated).
+	ConditionServiceAddress = "ServiceAddress"
+	// ConditionStorageReady is False when the claim for the blobs cannot be
+	// used as asked (missing, someone else's, or unchangeable as asked).
+	ConditionStorageReady = "StorageReady"
 	// ConditionRealmReachable is False when clients may fail to reach the realm
 	// (docker_auth layout with a cluster-internal host).
 	ConditionRealmReachable = "RealmReachable"
@@ -46,4 +52,12 @@ const (
 	ReasonClusterInternalHost = "ClusterInternalHost"
 	ReasonHostReachable       = "Reachable"
 	ReasonFrontDoor           = "FrontDoor"
+
+	ReasonClusterIPPinned      = "Pinned"
+	ReasonClusterIPAllocated   = "Allocated"
+	ReasonClusterIPUnavailable = "ClusterIPUnavailable"
+	ReasonClusterIPMismatch    = "ClusterIPMismatch"
+	ReasonClaimNotFound        = "ClaimNotFound"
+	ReasonClaimNotOwned        = "ClaimNotOwned"
+	ReasonClaimUnchangeable    = "ClaimUnchangeable"
 )

@@ -9,7 +9,7 @@ import (
 // RegistryAuthSpec is what the cluster admin asks for: a registry, who may use
 // it, and how clients reach it. The operator derives everything else (certificates,
 // rendered configs, the realm/service/issuer wiring).
-// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || (has(self.registry.storage.persistentVolumeClaim) && self.registry.storage.persistentVolumeClaim.accessModes.exists(m, m == 'ReadWriteMany'))",message="replicas > 1 needs shared storage: a persistentVolumeClaim with accessModes [ReadWriteMany] (emptyDir and ReadWriteOnce volumes are per pod)"
+// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || (has(self.registry.storage.persistentVolumeClaim) && (has(self.registry.storage.persistentVolumeClaim.claimName) || (has(self.registry.storage.persistentVolumeClaim.accessModes) && self.registry.storage.persistentVolumeClaim.accessModes.exists(m, m == 'ReadWriteMany'))))",message="replicas > 1 needs shared storage: a persistentVolumeClaim with accessModes [ReadWriteMany], or claimName of a ReadWriteMany claim (emptyDir and ReadWriteOnce volumes are per pod)"
 type RegistryAuthSpec struct {
 	// Replicas of the registry pod. More than one needs ReadWriteMany storage.
 	// +optional
@@ -67,7 +67,10 @@ type StorageSpec struct {
 	// +optional
 	EmptyDir *EmptyDirStorage `json:"emptyDir,omitempty"`
 
-	// PersistentVolumeClaim keeps blobs in a claim the operator creates and owns.
+	// PersistentVolumeClaim keeps blobs in a claim: one the operator creates
+	// (size; retained when the RegistryAuth is deleted unless deletionPolicy
+	// is Delete) or an existing one (claimName). The registry runs as uid
+	// 65532 with fsGroup 65532: the volume must be writable for it.
 	// +optional
 	PersistentVolumeClaim *PVCStorage `json:"persistentVolumeClaim,omitempty"`
 }
@@ -79,32 +82,75 @@ type EmptyDirStorage struct {
 	SizeLimit *resource.Quantity `json:"sizeLimit,omitempty"`
 }
 
-// PVCStorage describes the PersistentVolumeClaim the operator creates (`<name>-data`).
-// +kubebuilder:validation:XValidation:rule="quantity(self.size).isGreaterThan(quantity('0'))",message="persistentVolumeClaim.size must be greater than zero"
+// PVCStorage is either a claim the operator creates (`<name>-data`, from
+// size and the fields beside it) or, with claimName, an existing claim the
+// operator only mounts. The transition rules refuse at admission the edits
+// the API server would refuse on the claim itself, so a bad edit never leaves
+// the operator retrying a change that cannot happen.
+// +kubebuilder:validation:XValidation:rule="has(self.size) != has(self.claimName)",message="persistentVolumeClaim: set size (the operator creates the claim <name>-data) or claimName (an existing claim), not both"
+// +kubebuilder:validation:XValidation:rule="!has(self.claimName) || (!has(self.storageClassName) && !has(self.accessModes) && !has(self.volumeName))",message="persistentVolumeClaim.claimName names an existing claim: storageClassName, accessModes and volumeName belong to that claim and cannot be set here"
+// +kubebuilder:validation:XValidation:rule="!has(self.claimName) || self.deletionPolicy != 'Delete'",message="persistentVolumeClaim.claimName names a claim the operator did not create and never deletes: deletionPolicy Delete applies only to the claim the operator creates from size"
+// +kubebuilder:validation:XValidation:rule="!has(self.size) || quantity(self.size).isGreaterThan(quantity('0'))",message="persistentVolumeClaim.size must be greater than zero"
+// +kubebuilder:validation:XValidation:rule="!has(self.size) || !has(oldSelf.size) || quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0",message="persistentVolumeClaim.size cannot shrink: a PersistentVolumeClaim can only grow (and only if its storage class allows volume expansion)"
+// +kubebuilder:validation:XValidation:rule="has(self.claimName) || has(oldSelf.claimName) || (has(self.storageClassName) ? self.storageClassName : '<none>') == (has(oldSelf.storageClassName) ? oldSelf.storageClassName : '<none>')",message="persistentVolumeClaim.storageClassName cannot change: a claim's storage class is immutable; to move the data, create a claim of the new class, copy the blobs, and set claimName to it"
+// +kubebuilder:validation:XValidation:rule="has(self.claimName) || has(oldSelf.claimName) || (has(self.accessModes) ? self.accessModes : ['ReadWriteOnce']) == (has(oldSelf.accessModes) ? oldSelf.accessModes : ['ReadWriteOnce'])",message="persistentVolumeClaim.accessModes cannot change: a claim's access modes are immutable; to move the data, create a claim with the new modes, copy the blobs, and set claimName to it"
+// +kubebuilder:validation:XValidation:rule="has(self.claimName) || has(oldSelf.claimName) || (has(self.volumeName) ? self.volumeName : '<none>') == (has(oldSelf.volumeName) ? oldSelf.volumeName : '<none>')",message="persistentVolumeClaim.volumeName cannot change: a claim stays bound to its volume; to move the data, create a claim on the new volume, copy the blobs, and set claimName to it"
 type PVCStorage struct {
-	// Size requested for the claim, e.g. 20Gi.
-	// +required
-	Size resource.Quantity `json:"size"`
+	// Size requested for the claim the operator creates, e.g. 20Gi. It may
+	// grow (if the storage class allows expansion), never shrink.
+	// +optional
+	Size *resource.Quantity `json:"size,omitempty"`
 
-	// StorageClassName of the claim; "" asks for a statically provisioned volume.
+	// ClaimName of an existing PersistentVolumeClaim in the RegistryAuth's
+	// namespace to keep the blobs in. The operator mounts it and never
+	// changes or deletes it. Exclusive with size and the fields that shape a
+	// new claim.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	ClaimName string `json:"claimName,omitempty"`
+
+	// DeletionPolicy says what happens to the claim the operator created when
+	// the RegistryAuth is deleted. Retain (default): the claim and its data
+	// stay, and a RegistryAuth of the same name in the same namespace adopts
+	// the claim again. Delete: the claim is garbage-collected with the
+	// RegistryAuth, and with it the data (unless its volume's reclaim policy
+	// keeps it).
+	// +optional
+	// +kubebuilder:default=Retain
+	DeletionPolicy PVCDeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// StorageClassName of the claim; "" asks for a statically provisioned
+	// volume. Immutable.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	StorageClassName *string `json:"storageClassName,omitempty"`
 
-	// AccessModes of the claim. ReadWriteMany is required for replicas > 1.
+	// AccessModes of the claim; default [ReadWriteOnce]. ReadWriteMany is
+	// required for replicas > 1. Immutable.
 	// +optional
-	// +kubebuilder:default={ReadWriteOnce}
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=3
 	// +kubebuilder:validation:items:Enum=ReadWriteOnce;ReadWriteMany;ReadWriteOncePod
 	// +listType=set
 	AccessModes []corev1.PersistentVolumeAccessMode `json:"accessModes,omitempty"`
 
-	// VolumeName binds the claim to one existing PersistentVolume.
+	// VolumeName binds the claim to one existing PersistentVolume. Immutable.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	VolumeName string `json:"volumeName,omitempty"`
 }
+
+// PVCDeletionPolicy says whether a created claim outlives its RegistryAuth.
+// +kubebuilder:validation:Enum=Retain;Delete
+type PVCDeletionPolicy string
+
+const (
+	// PVCRetain keeps the claim (and the data) when the RegistryAuth goes.
+	PVCRetain PVCDeletionPolicy = "Retain"
+	// PVCDelete garbage-collects the claim with the RegistryAuth.
+	PVCDelete PVCDeletionPolicy = "Delete"
+)
 
 // AuthProvider selects the token server.
 // +kubebuilder:validation:Enum=builtin;docker_auth
@@ -177,8 +223,9 @@ type User struct {
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._@-]*$`
 	Name string `json:"name"`
 
-	// PasswordSecretRef names the Secret key holding the password, in plaintext
-	// or as a bcrypt hash ($2a$, $2b$, $2y$). The Secret must be in the same namespace.
+	// PasswordSecretRef names the Secret (and its key, default "password")
+	// holding the password, in plaintext or as a bcrypt hash ($2a$, $2b$,
+	// $2y$). The Secret must be in the same namespace.
 	// +required
 	PasswordSecretRef SecretKeyRef `json:"passwordSecretRef"`
 
@@ -202,7 +249,7 @@ type SecretKeyRef struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
 	Name string `json:"name"`
 
-	// Key within the Secret.
+	// Key within the Secret; default "password".
 	// +optional
 	// +kubebuilder:default=password
 	// +kubebuilder:validation:MaxLength=253
@@ -212,7 +259,11 @@ type SecretKeyRef struct {
 
 // ACLRule grants actions when its match fits a request.
 type ACLRule struct {
-	// Match selects the requests this rule decides.
+	// Match selects the requests this rule decides. Every field is a glob
+	// ("team/*", "?"), or a regular expression when written as /re/
+	// ("/^ci-.+$/"); fields may use ${account}, ${name}, ${service} and
+	// ${labels:KEY}. An unset field matches anything; account "" matches
+	// anonymous requests.
 	// +required
 	Match ACLMatch `json:"match"`
 
@@ -235,22 +286,23 @@ type ACLRule struct {
 // /re/. They may use ${account}, ${name}, ${service} and ${labels:KEY}.
 // An unset field matches anything; account "" matches anonymous requests.
 type ACLMatch struct {
-	// Account is the user name ("" for anonymous).
+	// Account is the user name ("" for anonymous): a glob or /regex/.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	Account *string `json:"account,omitempty"`
 
-	// Type of the resource: repository, registry, ...
+	// Type of the resource (repository, registry, ...): a glob or /regex/.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	Type *string `json:"type,omitempty"`
 
-	// Name of the resource, e.g. a repository "team/app".
+	// Name of the resource, e.g. a repository "team/app": a glob ("team/*")
+	// or /regex/, may use ${account} and ${labels:KEY}.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	Name *string `json:"name,omitempty"`
 
-	// Service the token is requested for.
+	// Service the token is requested for: a glob or /regex/.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	Service *string `json:"service,omitempty"`
@@ -261,7 +313,8 @@ type ACLMatch struct {
 	// +kubebuilder:validation:XValidation:rule="isIP(self) || isCIDR(self)",message="ip must be an IP address or a CIDR range"
 	IP *string `json:"ip,omitempty"`
 
-	// Labels the user must carry: each key's pattern must match one of its values.
+	// Labels the user must carry: each key's pattern (a glob or /regex/)
+	// must match one of its values.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=16
 	Labels map[string]string `json:"labels,omitempty"`
@@ -347,6 +400,18 @@ type ServiceSpec struct {
 	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
 	Type corev1.ServiceType `json:"type,omitempty"`
 
+	// ClusterIP pins the Service's address, e.g. one that image references,
+	// pull Secrets and nodes' certs.d entries already name. It must lie in
+	// the cluster's Service range and be free. Unset, the API server picks
+	// one, and the operator requests that same address again whenever it has
+	// to recreate the Service (status.clusterIP). A Service's address cannot
+	// change in place: after changing this field, delete the Service and the
+	// operator recreates it at the new address.
+	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="expose.service.clusterIP must be an IP address (None, for a headless Service, has no address clients could use)"
+	ClusterIP string `json:"clusterIP,omitempty"`
+
 	// NodePort for the front door, when the type allocates one.
 	// +optional
 	// +kubebuilder:validation:Minimum=30000
@@ -387,9 +452,19 @@ type RegistryAuthStatus struct {
 	// +optional
 	Realm string `json:"realm,omitempty"`
 
-	// CASecretName is the Secret whose ca.crt clients and nodes must trust.
+	// CAConfigMapName is the ConfigMap, in the RegistryAuth's namespace,
+	// whose ca.crt clients and nodes must trust: certificates only, never a
+	// key (reading it needs get on that one ConfigMap). Empty when the
+	// serving certificate's source provides no CA (clients then rely on their
+	// system roots).
 	// +optional
-	CASecretName string `json:"caSecretName,omitempty"`
+	CAConfigMapName string `json:"caConfigMapName,omitempty"`
+
+	// ClusterIP is the Service's address as last seen; the operator asks for
+	// it again when it recreates the Service, so status.urls.node, image
+	// references and nodes' certs.d entries stay valid.
+	// +optional
+	ClusterIP string `json:"clusterIP,omitempty"`
 
 	// ServingCertificateNotAfter is the expiry of the serving certificate in use.
 	// +optional

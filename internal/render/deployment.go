@@ -232,7 +232,7 @@ func storageVolume(ra *v1alpha1.RegistryAuth, names Names) corev1.Volume {
 	st := ra.Spec.Registry.Storage
 	if st.PersistentVolumeClaim != nil {
 		return corev1.Volume{Name: volStorage, VolumeSource: corev1.VolumeSource{
-			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: names.Data},
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: ClaimName(ra)},
 		}}
 	}
 	ed := &corev1.EmptyDirVolumeSource{}

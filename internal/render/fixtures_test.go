@@ -56,7 +56,7 @@ func dockerAuth() *v1alpha1.RegistryAuth {
 func persistent() *v1alpha1.RegistryAuth {
 	ra := classic()
 	ra.Spec.Registry.Storage.PersistentVolumeClaim = &v1alpha1.PVCStorage{
-		Size: resource.MustParse("20Gi"), StorageClassName: ptr.To(""), VolumeName: "registry-pv",
+		Size: ptr.To(resource.MustParse("20Gi")), StorageClassName: ptr.To(""), VolumeName: "registry-pv",
 		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 	}
 	return ra
@@ -65,7 +65,7 @@ func persistent() *v1alpha1.RegistryAuth {
 // liveService is the Service as the API server returns it: with a ClusterIP
 // and node ports.
 func liveService(ra *v1alpha1.RegistryAuth) *corev1.Service {
-	s := DesiredService(ra)
+	s := DesiredService(ra, "")
 	s.Spec.ClusterIP = "198.18.128.17"
 	s.Spec.ClusterIPs = []string{"198.18.128.17"}
 	for i := range s.Spec.Ports {

@@ -6,6 +6,7 @@ import "github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 type Names struct {
 	ServingCA      string // operator-issued serving CA (only without another TLS source)
 	ServingTLS     string // serving certificate and key
+	CABundle       string // ConfigMap: ca.crt clients and nodes trust (no keys)
 	TokenCA        string // token CA; its bundle is the registry's rootcertbundle
 	TokenSigning   string // short-lived signing key and certificate
 	AuthConfig     string // rendered auth config and refresh-token key
@@ -26,6 +27,7 @@ func NamesFor(ra *v1alpha1.RegistryAuth) Names {
 	return Names{
 		ServingCA:      n + "-ca",
 		ServingTLS:     n + "-tls",
+		CABundle:       n + "-ca-bundle",
 		TokenCA:        n + "-token-ca",
 		TokenSigning:   n + "-token",
 		AuthConfig:     n + "-auth",

@@ -49,7 +49,7 @@ func TestRenderedConfigsGolden(t *testing.T) {
 				t.Fatalf("authconfig.Parse: %v, unsupported keys %v", err, unknown)
 			}
 
-			golden(t, name+"-service", DesiredService(r))
+			golden(t, name+"-service", DesiredService(r, ""))
 			golden(t, name+"-deployment", DesiredDeployment(r, testOptions, map[string]string{AnnotationRestartHash: "0123456789abcdef"}))
 			if pvc := DesiredPVC(r); pvc != nil {
 				golden(t, name+"-pvc", pvc)

@@ -9,7 +9,10 @@ import (
 
 // DesiredService is the Service in front of the pods. Port 5000 ("https") is
 // the only way in for builtin; the docker_auth layout adds its token port 5001.
-func DesiredService(ra *v1alpha1.RegistryAuth) *corev1.Service {
+// clusterIP, when not empty, is the address to request (pinned or
+// remembered, see RequestedClusterIP); empty lets the API server pick one
+// (or keeps the one a live Service already has: it cannot change in place).
+func DesiredService(ra *v1alpha1.RegistryAuth, clusterIP string) *corev1.Service {
 	typ := ra.Spec.Expose.Service.Type
 	if typ == "" {
 		typ = corev1.ServiceTypeClusterIP
@@ -40,9 +43,20 @@ func DesiredService(ra *v1alpha1.RegistryAuth) *corev1.Service {
 		TypeMeta:   typeMeta("v1", "Service"),
 		ObjectMeta: meta,
 		Spec: corev1.ServiceSpec{
-			Type:     typ,
-			Selector: SelectorLabels(ra),
-			Ports:    ports,
+			Type:      typ,
+			ClusterIP: clusterIP,
+			Selector:  SelectorLabels(ra),
+			Ports:     ports,
 		},
 	}
+}
+
+// RequestedClusterIP is the address the Service should have: the one the
+// admin pinned, else the one it had before (status.clusterIP), so a deleted
+// Service comes back where image references and nodes expect it.
+func RequestedClusterIP(ra *v1alpha1.RegistryAuth) string {
+	if ip := ra.Spec.Expose.Service.ClusterIP; ip != "" {
+		return ip
+	}
+	return ra.Status.ClusterIP
 }

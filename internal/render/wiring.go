@@ -124,7 +124,8 @@ func (w Wiring) NodeHostPort() string {
 }
 
 // ServingSANs are the names the serving certificate must cover: every DNS
-// form of the Service, its ClusterIPs, loopback (port-forward), expose.host
+// form of the Service, its ClusterIPs (and the address it is asked to have),
+// loopback (port-forward), expose.host
 // and tls.extraSANs. Sorted, without duplicates.
 func ServingSANs(ra *v1alpha1.RegistryAuth, opts Options, svc *corev1.Service) []string {
 	s := NamesFor(ra).Service
@@ -139,6 +140,12 @@ func ServingSANs(ra *v1alpha1.RegistryAuth, opts Options, svc *corev1.Service) [
 				sans = append(sans, ip)
 			}
 		}
+	}
+	// The address the Service is asked to have is covered before the
+	// Service holds it, so a recreated Service is trusted from its first
+	// request.
+	if ip := RequestedClusterIP(ra); net.ParseIP(ip) != nil {
+		sans = append(sans, ip)
 	}
 	if ra.Spec.Expose.Host != "" {
 		sans = append(sans, ra.Spec.Expose.Host)

@@ -92,20 +92,17 @@ func (j *journey) applySample(t *testing.T) {
 	}
 	j.nodeHost = clusterIP + ":5000"
 
-	caSecret, _ := j.jsonpath(nsDemo, "registryauth/"+raName, "{.status.caSecretName}")
-	if caSecret == "" {
-		t.Fatal("status.caSecretName is empty")
+	caBundle, _ := j.jsonpath(nsDemo, "registryauth/"+raName, "{.status.caConfigMapName}")
+	if caBundle == "" {
+		t.Fatal("status.caConfigMapName is empty")
 	}
-	pemB64, err := j.jsonpath(nsDemo, "secret/"+caSecret, `{.data.ca\.crt}`)
+	caPEM, err := j.jsonpath(nsDemo, "configmap/"+caBundle, `{.data.ca\.crt}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.caPEM, err = decodeB64(pemB64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	j.caPEM = []byte(caPEM)
 	if err := isCA(j.caPEM); err != nil {
-		t.Fatalf("secret %s ca.crt: %v", caSecret, err)
+		t.Fatalf("configmap %s ca.crt: %v", caBundle, err)
 	}
 	j.ca = filepath.Join(j.dir, "ca.crt")
 	if err := os.WriteFile(j.ca, j.caPEM, 0o644); err != nil {

@@ -137,7 +137,7 @@ func (j *journey) reachThroughPortForward(t *testing.T) {
 // reachFromPod runs the e2e probe image in a Pod: GET /v2/ at the Service's
 // DNS name, then a token from the realm named in the challenge.
 func (j *journey) reachFromPod(t *testing.T) {
-	caSecret, _ := j.jsonpath(nsDemo, "registryauth/"+raName, "{.status.caSecretName}")
+	caBundle, _ := j.jsonpath(nsDemo, "registryauth/"+raName, "{.status.caConfigMapName}")
 	base := "https://" + raName + "." + nsDemo + ".svc:5000"
 	j.apply(t, map[string]any{
 		"apiVersion": "v1", "kind": "Pod",
@@ -153,7 +153,7 @@ func (j *journey) reachFromPod(t *testing.T) {
 				},
 			}},
 			"volumes": []any{
-				map[string]any{"name": "ca", "secret": map[string]any{"secretName": caSecret}},
+				map[string]any{"name": "ca", "configMap": map[string]any{"name": caBundle}},
 				map[string]any{"name": "pw", "secret": map[string]any{"secretName": "demo-admin"}},
 			},
 		},
