@@ -47,6 +47,22 @@ kube_ldflags() {
   echo "$f"
 }
 
+# helm_ldflags: what helm's own Makefile sets. Without them `helm version`
+# says v0.0.0-like and `helm template` (no cluster) assumes Kubernetes v1.20,
+# so a chart's kubeVersion constraint (ours: >=1.30) fails. The Kubernetes
+# version is derived, as helm does, from the client-go it is built with
+# (v0.X.Y -> 1.X).
+helm_ldflags() {
+  local cg; cg=$(cd "$HERE/tools/helm" && go list -m -f '{{.Version}}' k8s.io/client-go)
+  cg=${cg#v0.}
+  local minor=${cg%%.*} p
+  local f="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    f="$f -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$minor"
+  done
+  echo "$f"
+}
+
 tool() {
   local d
   case $1 in
@@ -73,7 +89,9 @@ tool() {
   coredns)
     d=$CACHE/coredns/$COREDNS_VERSION; build coredns "$d/coredns" github.com/coredns/coredns ;;
   helm)
-    d=$CACHE/helm/$HELM_VERSION; build helm "$d/helm" helm.sh/helm/v3/cmd/helm ;;
+    # "-k8s" keys the cache: builds without the version ldflags (which
+    # reported Kubernetes v1.20 to kubeVersion checks) are not reused.
+    d=$CACHE/helm/$HELM_VERSION-k8s; build helm "$d/helm" helm.sh/helm/v3/cmd/helm "$(helm_ldflags)" ;;
   cert-manager)
     # cert-manager's controllers (its cmd module is not on the proxy): see hack/tools/cert-manager.
     d=$CACHE/cert-manager/$CERT_MANAGER_VERSION; build cert-manager "$d/cert-manager-controller" . ;;
