@@ -14,7 +14,7 @@ need ip "run hack/install-deps.sh (Debian package iproute2)"
 "$HACK/install-deps.sh"
 t0=$SECONDS
 
-log "1/6 images into bin/images (a first run also builds every tool from the Go module proxy: 20-25 min on 2 cores)"
+log "1/6 images into bin/images (a first run also builds every tool from the Go module proxy: about 40 min of a cold ~45 min demo on 2 cores)"
 "$HACK/images/build.sh"
 log "2/6 local cluster \"demo\" (hack/cluster/up.sh)"
 "$HACK/cluster/up.sh" demo >/dev/null
@@ -29,10 +29,15 @@ kubectl -n "$NSPACE" wait registryauth/demo --for=condition=Ready --timeout=5m >
   { kubectl -n "$NSPACE" describe registryauth demo >&2; die "RegistryAuth demo did not become Ready"; }
 url=$(kubectl -n "$NSPACE" get registryauth demo -o jsonpath='{.status.urls.node}')
 incluster=$(kubectl -n "$NSPACE" get registryauth demo -o jsonpath='{.status.urls.inCluster}')
-casecret=$(kubectl -n "$NSPACE" get registryauth demo -o jsonpath='{.status.caSecretName}')
+# Trust comes from the CA bundle ConfigMap (certificates only, no key).
+cabundle=$(kubectl -n "$NSPACE" get registryauth demo -o jsonpath='{.status.caConfigMapName}')
 host=${url#https://}
 ca=$STATE/demo-ca.crt
-kubectl -n "$NSPACE" get secret "$casecret" -o jsonpath='{.data.ca\.crt}' | base64 -d >"$ca"
+kubectl -n "$NSPACE" get configmap "$cabundle" -o jsonpath='{.data.ca\.crt}' >"$ca"
+# Printed commands say sudo only when this ran through sudo (a root shell
+# may not have it); none of them prompts: passwords come from the Secrets.
+SUDO=""; [ -n "${SUDO_USER:-}" ] && SUDO="sudo "
+pw() { echo "kubectl -n $NSPACE get secret demo-$1 -o jsonpath='{.data.password}' | base64 -d"; }
 
 log "5/6 login, push, pull with skopeo against $host"
 work=$STATE/demo-client; mkdir -p "$work/certs.d/$host"; cp "$ca" "$work/certs.d/$host/ca.crt"
@@ -55,19 +60,19 @@ cat <<MSG
     from Pods:             $incluster
     from the node and this machine (routed into the cluster): $url
   Users (config/samples/demo-users.yaml): admin / badmin (everything), reader / 123 (pull only)
-  CA to trust: $ca
+  CA to trust: $ca (from ConfigMap $NSPACE/$cabundle, key ca.crt)
 
   Use it from this shell (kubectl and helm are the cluster's own builds):
     export KUBECONFIG=$KUBECONFIG_ADMIN PATH=$KUBE_BIN:$HELM_BIN:\$PATH
     kubectl -n $NSPACE get registryauth demo -o wide
     mkdir -p ~/.config/containers/certs.d/$host && cp $ca ~/.config/containers/certs.d/$host/ca.crt
-    skopeo login -u admin $host
+    $(pw admin) | skopeo login -u admin --password-stdin $host
     skopeo copy oci-archive:$REPO/bin/images/pause.tar docker://$host/demo/pause:mine
     skopeo inspect docker://$host/demo/pause:mine
 
   With a Docker daemon on this machine (it must trust the CA):
-    sudo mkdir -p /etc/docker/certs.d/$host && sudo cp $ca /etc/docker/certs.d/$host/ca.crt
-    docker login -u admin $host
+    ${SUDO}mkdir -p /etc/docker/certs.d/$host && ${SUDO}cp $ca /etc/docker/certs.d/$host/ca.crt
+    $(pw admin) | docker login -u admin --password-stdin $host
     docker pull $host/demo/pause:3.10
     docker tag $host/demo/pause:3.10 $host/demo/pause:copy && docker push $host/demo/pause:copy
 
