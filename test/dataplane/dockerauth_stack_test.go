@@ -113,7 +113,7 @@ func newDAStack(t *testing.T, clusterIP, registryImage, registryCmd string, serv
 	t.Helper()
 	ra := daRegistryAuth(registryImage)
 	opts := render.DefaultOptions()
-	svc := render.DesiredService(ra)
+	svc := render.DesiredService(ra, "")
 	svc.Spec.ClusterIP, svc.Spec.ClusterIPs = clusterIP, []string{clusterIP}
 	s := &daStack{ra: ra, wiring: render.Wire(ra, opts, svc), dir: t.TempDir(), servingCA: servingCA, caFile: caFile,
 		hashes: map[string]string{}, host: net.JoinHostPort(clusterIP, itoa(render.PortFrontDoor)),
