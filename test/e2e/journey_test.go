@@ -31,7 +31,7 @@ func TestUserJourney(t *testing.T) {
 	}{
 		{"helm install: operator and node-trust agent ready", j.helmInstall},
 		{"kubectl apply sample: RegistryAuth Ready with URLs", j.applySample},
-		{"docker_auth provider: classic layout rendered, live run skipped", j.dockerAuth},
+		{"docker_auth provider: classic layout rendered (live: TestDockerAuthProvider)", j.dockerAuth},
 		{"realm reachable from a Pod via the Service DNS name", j.reachFromPod},
 		{"realm reachable from the node via the ClusterIP", j.reachFromNode},
 		{"realm reachable from the machine's shell via its route", j.reachFromHost},
