@@ -108,5 +108,8 @@ func Setup(mgr ctrl.Manager, cfg *Config, key []byte) error {
 		Hasher:    &passwords.Hasher{Key: key},
 		Now:       time.Now,
 	}
-	return r.SetupWithManager(mgr, controllers.SetupOptions{Scope: cfg.Scope(), MaxConcurrentReconciles: cfg.MaxConcurrentReconciles})
+	if err := r.SetupWithManager(mgr, controllers.SetupOptions{Scope: cfg.Scope(), MaxConcurrentReconciles: cfg.MaxConcurrentReconciles}); err != nil {
+		return err
+	}
+	return (&controllers.AuthSyncReconciler{Client: mgr.GetClient(), Pods: mgr.GetAPIReader()}).SetupWithManager(mgr)
 }
