@@ -117,27 +117,7 @@ func setUpRotationRegistry(t *testing.T, e *env) *rotationRegistry {
 	if err := os.Chmod(dir, 0o777); err != nil { // the registry runs as a non-root user
 		t.Fatal(err)
 	}
-	// A kept cluster (E2E_KEEP) may still hold an earlier run's namespace and
-	// volume, bound to a directory that is gone: start from neither.
-	e.kubeOK(t, "delete", "namespace", nsRotation, "--ignore-not-found", "--wait=true", "--timeout=3m")
-	e.kubeOK(t, "delete", "pv", rotationPV, "--ignore-not-found", "--wait=true", "--timeout=1m")
-	e.kubeOK(t, "create", "namespace", nsRotation)
-	t.Cleanup(func() {
-		_, _ = e.kube("", "delete", "namespace", nsRotation, "--wait=true", "--timeout=2m")
-		_, _ = e.kube("", "delete", "pv", rotationPV, "--wait=false")
-	})
-	e.apply(t, map[string]any{
-		"apiVersion": "v1", "kind": "PersistentVolume",
-		"metadata": map[string]any{"name": rotationPV},
-		"spec": map[string]any{
-			"capacity":                      map[string]any{"storage": "1Gi"},
-			"accessModes":                   []string{"ReadWriteMany"},
-			"persistentVolumeReclaimPolicy": "Retain",
-			"storageClassName":              "",
-			"hostPath":                      map[string]any{"path": dir, "type": "Directory"},
-			"claimRef":                      map[string]any{"namespace": nsRotation, "name": raRotation + "-data"},
-		},
-	})
+	e.freshNamespaceWithVolume(t, nsRotation, rotationPV, raRotation+"-data", "ReadWriteMany", dir)
 	e.apply(t, map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata":   map[string]any{"namespace": nsRotation, "name": "rot-admin"},
