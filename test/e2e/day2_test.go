@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -133,10 +134,18 @@ func TestDay2ServiceAndData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := remote.Image(ref2, d.opts(roots2)...)
-		if err != nil {
-			t.Fatalf("pulling the image pushed before the RegistryAuth was deleted: %v", err)
-		}
+		// Ready may come a moment before kube-proxy sends the new address to
+		// the new pod (a terminating old pod, with the old certificate, can
+		// still be the only serving endpoint): clients retry, so does this.
+		var got v1.Image
+		var tries []string
+		eventually(t, 2*time.Minute, "pulling the image pushed before the RegistryAuth was deleted", func() error {
+			if got, err = remote.Image(ref2, d.opts(roots2)...); err != nil {
+				tries = append(tries, err.Error())
+			}
+			return err
+		})
+		t.Logf("%d failed pulls after Ready, e.g. %v", len(tries), tries[:min(2, len(tries))])
 		if gd, err := got.Digest(); err != nil || gd != digest {
 			t.Fatalf("digest %v (%v), pushed %v", gd, err, digest)
 		}
@@ -259,7 +268,9 @@ func startPulls(ref name.Reference, opts []remote.Option) *pulls {
 		defer p.wg.Done()
 		for ctx.Err() == nil {
 			start := time.Now()
-			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+			// A short timeout: a request into the gap fails fast, so the
+			// measured failure window is not one hung request long.
+			rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
 			_, err := remote.Head(ref, append(opts, remote.WithContext(rctx))...)
 			rcancel()
 			if ctx.Err() != nil {
