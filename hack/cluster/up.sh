@@ -10,7 +10,7 @@ for f in machine netns pki config start addons; do source "$HERE/$f.sh"; done
 [ "$(id -u)" = 0 ] || die "run as root: the cluster needs a network namespace, cgroups and mounts"
 t0=$SECONDS
 "$HACK/install-deps.sh"
-log "binaries from ~/.cache/registry-auth-operator (built on first use: ~20 min on 2 cores) ..."
+log "binaries from ~/.cache/registry-auth-operator (built on first use: ~40 min on a fresh 2-core machine) ..."
 bins
 [ -f "$REPO/bin/images/pause.tar" ] || "$HACK/images/build.sh"
 
