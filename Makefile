@@ -91,6 +91,10 @@ bench: ## Benchmarks (not part of make test); figures go to docs/benchmarks.md.
 	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" DATAPLANE_STRICT=1 go test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkTokenEndpoint$$' ./test/dataplane/
 	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" DATAPLANE_STRICT=1 go test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkProxyOverhead$$' -benchtime 10x ./test/dataplane/
 
+.PHONY: bench-scale
+bench-scale: build ## The operator at scale on envtest (N=100/500/1000, noise, restart, SIGKILLs; not part of make test). BENCH_SCALE_ARGS adds flags, e.g. -n 100.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/benchscale -operator bin/registry-auth-operator $(BENCH_SCALE_ARGS)
+
 .PHONY: help
 help:
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
