@@ -248,3 +248,37 @@ func TestConcurrentReconcilesConverge(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnedSecretStrippedOfLabelIsKept: the cache holds owned objects by
+// label, so a CA Secret someone stripped of the label leaves the cache. It
+// must still be read (not taken for missing and replaced by a new CA), and
+// the next apply puts the label back.
+func TestOwnedSecretStrippedOfLabelIsKept(t *testing.T) {
+	ns := newNamespace(t)
+	createClassic(t, ns, "strip")
+	ra := waitCondition(t, ns, "strip", v1alpha1.ConditionCertificatesReady, metav1.ConditionTrue, "")
+	settle(t)
+	name := render.NamesFor(ra).ServingCA
+	ca := get(t, ns, name, &corev1.Secret{})
+	before := ca.Data[render.KeyCACert]
+	patch := client.MergeFrom(ca.DeepCopy())
+	delete(ca.Labels, render.LabelManagedBy)
+	if err := k8s.Patch(context.Background(), ca, patch); err != nil {
+		t.Fatal(err)
+	}
+	poke(t, ns, "strip")
+	eventually(t, 20*time.Second, func() error {
+		s := get(t, ns, name, &corev1.Secret{})
+		if string(s.Data[render.KeyCACert]) != string(before) {
+			t.Fatal("the CA was replaced after its label was removed")
+		}
+		if s.Labels[render.LabelManagedBy] != render.ManagedBy {
+			return fmt.Errorf("label not put back")
+		}
+		return nil
+	})
+	settle(t)
+	if s := get(t, ns, name, &corev1.Secret{}); string(s.Data[render.KeyCACert]) != string(before) {
+		t.Fatal("the CA was replaced after its label was removed")
+	}
+}

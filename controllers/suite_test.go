@@ -151,7 +151,7 @@ func startOperator() error {
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
-		Applier:   &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader()},
+		Applier:   &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()},
 		Recorder:  mgr.GetEventRecorder("registry-auth-operator"),
 		Options:   testOpts,
 		Hasher:    &passwords.Hasher{Cost: 4, Key: key},

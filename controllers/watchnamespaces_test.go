@@ -100,7 +100,7 @@ func TestWatchNamespacesWithoutOwnNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fingerprint key in the operator's namespace: %v", err)
 	}
-	applier := &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
+	applier := &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()}
 	r := &RegistryAuthReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Applier: applier,
 		Recorder: mgr.GetEventRecorder("registry-auth-operator"), Options: testOpts,
@@ -155,4 +155,3 @@ func TestWatchNamespacesWithoutOwnNamespace(t *testing.T) {
 		t.Errorf("a registry outside the watched namespaces was reconciled: %+v", out.Status.Conditions)
 	}
 }
-

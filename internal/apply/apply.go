@@ -36,12 +36,11 @@ const AnnotationAppliedHash = "registryauth.dev/applied-hash"
 // value), so the next reconcile applies again and puts the field back.
 type Applier struct {
 	// Client writes; Reader reads the current object (the manager's cache).
+	// The cache holds owned objects only (selected by label): an object it
+	// does not hold is applied without a look, which is right for a new
+	// object and for one that lost the label (the apply puts it back).
 	Client client.Client
 	Reader client.Reader
-	// APIReader, when set, reads what the cache does not hold: the cache
-	// selects owned objects by label, and an object that lost the label (or
-	// a foreign object of the same name) must still be seen before an apply.
-	APIReader client.Reader
 }
 
 // Apply makes the live object match desired. On return desired holds the
@@ -81,13 +80,9 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (changed boo
 	return true, nil
 }
 
-// get reads key into obj from the cache, then from the API server when the
-// cache does not hold it. found is false when the object does not exist.
+// get reads key into obj; found is false when the reader does not hold it.
 func (a *Applier) get(ctx context.Context, key client.ObjectKey, obj client.Object) (found bool, err error) {
 	err = a.Reader.Get(ctx, key, obj)
-	if apierrors.IsNotFound(err) && a.APIReader != nil {
-		err = a.APIReader.Get(ctx, key, obj)
-	}
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}

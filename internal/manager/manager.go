@@ -89,7 +89,7 @@ func fingerprintKey(cfg *Config, mgr ctrl.Manager) ([]byte, error) {
 
 // Setup registers the controllers with mgr; key keys password fingerprints.
 func Setup(mgr ctrl.Manager, cfg *Config, key []byte) error {
-	applier := &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
+	applier := &apply.Applier{Client: mgr.GetClient(), Reader: mgr.GetClient()}
 	if cfg.NodeTrustConfig != "" {
 		nt := &controllers.NodeTrustReconciler{
 			Client: mgr.GetClient(), Applier: applier, Namespace: cfg.Namespace, Name: cfg.NodeTrustConfig,
