@@ -13,6 +13,7 @@ import (
 // readiness are the conditions that must all be True for Ready, in the order
 // their failure is reported.
 var readiness = []string{
+	v1alpha1.ConditionServiceAddress,
 	v1alpha1.ConditionCertificatesReady,
 	v1alpha1.ConditionConfigRendered,
 	v1alpha1.ConditionAvailable,

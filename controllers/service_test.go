@@ -93,6 +93,9 @@ func TestPinnedClusterIP(t *testing.T) {
 	if c := condition(bad, v1alpha1.ConditionStalled); c == nil || c.Status != metav1.ConditionTrue {
 		t.Error("an unusable pinned address does not stall the RegistryAuth")
 	}
+	if c := condition(bad, v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionFalse || c.Reason != v1alpha1.ReasonClusterIPUnavailable {
+		t.Errorf("Ready with no Service: %+v", c)
+	}
 }
 
 // freeClusterIP picks an address in the Service range that no Service holds,

@@ -51,10 +51,12 @@ func (r *RegistryAuthReconciler) reconcileStorage(ctx context.Context, st *state
 		keep = "it is yours: the operator never changes or deletes it"
 	} else {
 		if found && !r.claimIsOurs(st.ra, live) {
-			r.fail(st, v1alpha1.ConditionStorageReady, v1alpha1.ReasonClaimNotOwned,
-				fmt.Sprintf("PersistentVolumeClaim %q exists but was not created for this RegistryAuth (no labels %s=%s, %s=%s, or another controller owns it): the operator does not take it over; rename it, or set claimName to it to use it as it is",
-					name, render.LabelInstance, st.ra.Name, render.LabelManagedBy, render.ManagedBy))
-			return nil
+			msg := fmt.Sprintf("PersistentVolumeClaim %q exists but was not created for this RegistryAuth (no labels %s=%s, %s=%s, or another controller owns it): the operator does not take it over; rename it, or set claimName to it to use it as it is",
+				name, render.LabelInstance, st.ra.Name, render.LabelManagedBy, render.ManagedBy)
+			r.fail(st, v1alpha1.ConditionStorageReady, v1alpha1.ReasonClaimNotOwned, msg)
+			// An error, not just a condition: the pods would mount the claim
+			// by its name, so the Deployment must not be written.
+			return errors.New(msg)
 		}
 		// The claim records the RegistryAuth that last used it: another UID
 		// means it is kept from an earlier RegistryAuth of this name.

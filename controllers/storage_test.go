@@ -171,4 +171,12 @@ func TestForeignClaimIsNotTakenOver(t *testing.T) {
 	if got.ResourceVersion != foreign.ResourceVersion {
 		t.Error("the operator changed a claim it does not own")
 	}
+	// Nor may the registry's pods mount it (they would write into it).
+	if d := (&appsv1.Deployment{}); exists(t, ns, "taken", d) {
+		for _, v := range d.Spec.Template.Spec.Volumes {
+			if v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "taken-data" {
+				t.Error("the registry's pods mount a claim that is not theirs")
+			}
+		}
+	}
 }
