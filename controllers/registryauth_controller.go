@@ -76,6 +76,7 @@ func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	for _, s := range []step{
 		r.reconcileService,
+		r.reconcileNetworkPolicy,
 		r.reconcileCertificates,
 		r.reconcileAuthConfig,
 		r.reconcileRegistryConfig,

@@ -389,6 +389,20 @@ type ExposeSpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	Service ServiceSpec `json:"service"`
+
+	// NetworkPolicy, when enabled, makes the operator own a NetworkPolicy
+	// that admits traffic to the registry's pods only on the Service's
+	// ports and the auth container's monitoring port. It takes effect only
+	// where the cluster's network plugin enforces NetworkPolicies.
+	// +optional
+	NetworkPolicy NetworkPolicySpec `json:"networkPolicy,omitempty"`
+}
+
+// NetworkPolicySpec switches the registry's NetworkPolicy on.
+type NetworkPolicySpec struct {
+	// Enabled renders the NetworkPolicy; false (the default) removes it.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
 }
 
 // ServiceSpec shapes the registry's Service.

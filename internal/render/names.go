@@ -14,6 +14,7 @@ type Names struct {
 	HTTPSecret     string // REGISTRY_HTTP_SECRET shared by replicas
 	Deployment     string
 	Service        string
+	NetworkPolicy  string // only when spec.expose.networkPolicy is enabled
 	Data           string // PersistentVolumeClaim, when storage asks for one
 	// Certificate is the cert-manager Certificate for the serving certificate;
 	// cert-manager writes CertManagerTLS, which the operator copies to ServingTLS.
@@ -35,6 +36,7 @@ func NamesFor(ra *v1alpha1.RegistryAuth) Names {
 		HTTPSecret:     n + "-http",
 		Deployment:     n,
 		Service:        n,
+		NetworkPolicy:  n,
 		Data:           n + "-data",
 		Certificate:    n + "-serving",
 		CertManagerTLS: n + "-serving-issued",
