@@ -95,6 +95,11 @@ bench: ## Benchmarks (not part of make test); figures go to docs/benchmarks.md.
 bench-scale: build ## The operator at scale on envtest (N=100/500/1000, noise, restart, SIGKILLs; not part of make test). BENCH_SCALE_ARGS adds flags, e.g. -n 100.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/benchscale -operator bin/registry-auth-operator $(BENCH_SCALE_ARGS)
 
+.PHONY: bench-providers
+bench-providers: ## Token endpoints of builtin and docker_auth side by side (docs/benchmarks.md).
+	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" DOCKER_AUTH_BIN="$$($(BUILD_TOOLS) docker_auth)/auth_server" \
+	DATAPLANE_STRICT=1 go test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkTokenProviders$$' -benchtime 1x ./test/dataplane/
+
 .PHONY: help
 help:
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)

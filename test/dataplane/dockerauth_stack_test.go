@@ -252,7 +252,7 @@ func (s *daStack) token(t *testing.T, user, password, scope string) int {
 
 func (s *daStack) ref(repo, tag string) string { return s.host + "/" + repo + ":" + tag }
 
-func writePair(t *testing.T, dir string, kp *pki.KeyPair) {
+func writePair(t testing.TB, dir string, kp *pki.KeyPair) {
 	t.Helper()
 	key, err := kp.KeyPEM()
 	if err != nil {
@@ -262,7 +262,7 @@ func writePair(t *testing.T, dir string, kp *pki.KeyPair) {
 	writeFile(t, filepath.Join(dir, corev1.TLSPrivateKeyKey), key)
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
+func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
