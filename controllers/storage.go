@@ -24,6 +24,12 @@ const claimPoll = 20 * time.Second
 // existing one the spec names) and says plainly when blobs are ephemeral.
 func (r *RegistryAuthReconciler) reconcileStorage(ctx context.Context, st *state) error {
 	p := st.ra.Spec.Registry.Storage.PersistentVolumeClaim
+	if st.ra.Spec.Registry.Storage.S3 != nil {
+		apimeta.RemoveStatusCondition(&st.ra.Status.Conditions, v1alpha1.ConditionStorageReady)
+		st.set(v1alpha1.ConditionStorageEphemeral, false, v1alpha1.ReasonS3,
+			"blobs are kept in S3 bucket "+st.ra.Spec.Registry.Storage.S3.Bucket+", shared by every replica")
+		return nil
+	}
 	if p == nil {
 		apimeta.RemoveStatusCondition(&st.ra.Status.Conditions, v1alpha1.ConditionStorageReady)
 		st.set(v1alpha1.ConditionStorageEphemeral, true, v1alpha1.ReasonEmptyDir,

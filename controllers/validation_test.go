@@ -29,7 +29,7 @@ func TestAdmissionRejectsInvalidSpecs(t *testing.T) {
 	}{
 		{"two storage kinds", func(ra *v1alpha1.RegistryAuth) {
 			ra.Spec.Registry.Storage = v1alpha1.StorageSpec{EmptyDir: &v1alpha1.EmptyDirStorage{}, PersistentVolumeClaim: pvc()}
-		}, "set only one of emptyDir and persistentVolumeClaim"},
+		}, "storage: set only one of emptyDir, persistentVolumeClaim and s3"},
 		{"replicas>1 with emptyDir", func(ra *v1alpha1.RegistryAuth) { ra.Spec.Replicas = ptr.To[int32](2) },
 			"replicas > 1 needs shared storage"},
 		{"replicas>1 with a ReadWriteOnce claim", func(ra *v1alpha1.RegistryAuth) {

@@ -3,6 +3,7 @@
 # cache outside the repository keyed by version; prints the directory of each.
 #   hack/build-tools.sh envtest            -> kube-apiserver, etcd (for envtest)
 #   hack/build-tools.sh kube etcd registry containerd coredns helm controller-gen cert-manager
+#   hack/build-tools.sh versitygw          -> an S3-compatible server (data-plane tests of the s3 driver)
 #   hack/build-tools.sh docker_auth        -> the prebuilt test fixture, checked (not built)
 # Wrapper modules live in hack/tools/<name>; their go.sum pins every dependency.
 set -euo pipefail
@@ -18,6 +19,7 @@ COREDNS_VERSION=v1.14.7
 HELM_VERSION=v3.22.0
 CONTROLLER_GEN_VERSION=v0.23.0
 CERT_MANAGER_VERSION=v1.21.2
+VERSITYGW_VERSION=v1.8.0
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 
@@ -95,6 +97,9 @@ tool() {
   cert-manager)
     # cert-manager's controllers (its cmd module is not on the proxy): see hack/tools/cert-manager.
     d=$CACHE/cert-manager/$CERT_MANAGER_VERSION; build cert-manager "$d/cert-manager-controller" . ;;
+  versitygw)
+    # S3-compatible gateway (posix backend on a temp dir) for the s3 storage tests.
+    d=$CACHE/versitygw/$VERSITYGW_VERSION; build versitygw "$d/versitygw" github.com/versity/versitygw/cmd/versitygw ;;
   controller-gen)
     d=$CACHE/controller-gen/$CONTROLLER_GEN_VERSION; build controller-gen "$d/controller-gen" sigs.k8s.io/controller-tools/cmd/controller-gen ;;
   docker_auth)

@@ -9,7 +9,7 @@ import (
 // RegistryAuthSpec is what the cluster admin asks for: a registry, who may use
 // it, and how clients reach it. The operator derives everything else (certificates,
 // rendered configs, the realm/service/issuer wiring).
-// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || (has(self.registry.storage.persistentVolumeClaim) && (has(self.registry.storage.persistentVolumeClaim.claimName) || (has(self.registry.storage.persistentVolumeClaim.accessModes) && self.registry.storage.persistentVolumeClaim.accessModes.exists(m, m == 'ReadWriteMany'))))",message="replicas > 1 needs shared storage: a persistentVolumeClaim with accessModes [ReadWriteMany], or claimName of a ReadWriteMany claim (emptyDir and ReadWriteOnce volumes are per pod)"
+// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || has(self.registry.storage.s3) || (has(self.registry.storage.persistentVolumeClaim) && (has(self.registry.storage.persistentVolumeClaim.claimName) || (has(self.registry.storage.persistentVolumeClaim.accessModes) && self.registry.storage.persistentVolumeClaim.accessModes.exists(m, m == 'ReadWriteMany'))))",message="replicas > 1 needs shared storage: s3, or a persistentVolumeClaim with accessModes [ReadWriteMany], or claimName of a ReadWriteMany claim (emptyDir and ReadWriteOnce volumes are per pod)"
 type RegistryAuthSpec struct {
 	// Replicas of the registry pod. More than one needs ReadWriteMany storage.
 	// +optional
@@ -61,7 +61,7 @@ type RegistrySpec struct {
 }
 
 // StorageSpec holds at most one storage kind; none means emptyDir.
-// +kubebuilder:validation:XValidation:rule="!(has(self.emptyDir) && has(self.persistentVolumeClaim))",message="storage: set only one of emptyDir and persistentVolumeClaim"
+// +kubebuilder:validation:XValidation:rule="(has(self.emptyDir) ? 1 : 0) + (has(self.persistentVolumeClaim) ? 1 : 0) + (has(self.s3) ? 1 : 0) <= 1",message="storage: set only one of emptyDir, persistentVolumeClaim and s3"
 type StorageSpec struct {
 	// EmptyDir keeps blobs in a pod-local volume: for trying things out.
 	// +optional
@@ -73,6 +73,11 @@ type StorageSpec struct {
 	// 65532 with fsGroup 65532: the volume must be writable for it.
 	// +optional
 	PersistentVolumeClaim *PVCStorage `json:"persistentVolumeClaim,omitempty"`
+
+	// S3 keeps blobs in a bucket (AWS or S3-compatible): shared by every
+	// replica. See storage_s3_types.go.
+	// +optional
+	S3 *S3Storage `json:"s3,omitempty"`
 }
 
 // EmptyDirStorage is a pod-local volume.

@@ -181,6 +181,10 @@ func registryContainer(ra *v1alpha1.RegistryAuth, servesTLS bool) corev1.Contain
 		Resources:       ra.Spec.Registry.Resources,
 		SecurityContext: containerSecurity(),
 	}
+	c.Env = append(c.Env, s3Env(ra)...)
+	if _, m := s3CAVolume(ra); m != nil {
+		c.VolumeMounts = append(c.VolumeMounts, *m)
+	}
 	// Only what the Service routes to listens on the pod IP. The plain-HTTP
 	// API (builtin) and the debug server (pprof, expvar, metrics) are bound
 	// to 127.0.0.1 by the rendered config, so nothing in the cluster gets
@@ -214,7 +218,7 @@ func commonVolumes(ra *v1alpha1.RegistryAuth, names Names) []corev1.Volume {
 		}}}
 	}
 	tlsItems := []corev1.KeyToPath{{Key: corev1.TLSCertKey, Path: corev1.TLSCertKey}, {Key: corev1.TLSPrivateKeyKey, Path: corev1.TLSPrivateKeyKey}}
-	return []corev1.Volume{
+	vols := []corev1.Volume{
 		{Name: volRegistryConfig, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: names.RegistryConfig},
 		}}},
@@ -226,6 +230,10 @@ func commonVolumes(ra *v1alpha1.RegistryAuth, names Names) []corev1.Volume {
 		storageVolume(ra, names),
 		{Name: volTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
+	if v, _ := s3CAVolume(ra); v != nil {
+		vols = append(vols, *v)
+	}
+	return vols
 }
 
 func storageVolume(ra *v1alpha1.RegistryAuth, names Names) corev1.Volume {

@@ -84,11 +84,7 @@ func RegistryConfig(ra *v1alpha1.RegistryAuth, w Wiring) ([]byte, error) {
 		// layout) and name only 127.0.0.1 as client behind the front door.
 		Log: registryLog{AccessLog: registryAccessLog{Disabled: true}, Level: "info", Formatter: "json",
 			Fields: map[string]string{"service": "registry", "registryauth": ra.Namespace + "/" + ra.Name}},
-		Storage: map[string]any{
-			"filesystem":  map[string]any{"rootdirectory": StorageDir},
-			"delete":      map[string]any{"enabled": true},
-			"maintenance": map[string]any{"uploadpurging": map[string]any{"enabled": true, "age": "168h", "interval": "24h", "dryrun": false}},
-		},
+		Storage: storageDriver(ra),
 		HTTP: registryHTTP{
 			DrainTimeout: RegistryDrainTimeout,
 			Headers:      map[string][]string{"X-Content-Type-Options": {"nosniff"}},
@@ -101,6 +97,10 @@ func RegistryConfig(ra *v1alpha1.RegistryAuth, w Wiring) ([]byte, error) {
 		Auth:   map[string]any{"token": token},
 		Health: map[string]any{"storagedriver": map[string]any{"enabled": true, "interval": "10s", "threshold": 3}},
 	}
+	// Deleting manifests through the API (for users whose ACL grants
+	// "delete") is what gives garbage collection something to collect.
+	cfg.Storage["delete"] = map[string]any{"enabled": true}
+	cfg.Storage["maintenance"] = map[string]any{"uploadpurging": map[string]any{"enabled": true, "age": "168h", "interval": "24h", "dryrun": false}}
 	switch w.Provider {
 	case v1alpha1.ProviderDockerAuth:
 		// The registry is the TLS endpoint itself and the realm is static.

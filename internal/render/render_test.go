@@ -16,7 +16,7 @@ import (
 
 func TestRenderedConfigsGolden(t *testing.T) {
 	for name, ra := range map[string]func() *v1alpha1.RegistryAuth{
-		"builtin": classic, "docker_auth": dockerAuth, "persistent": persistent,
+		"builtin": classic, "docker_auth": dockerAuth, "persistent": persistent, "s3": s3Storage,
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := ra()
