@@ -9,6 +9,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 )
@@ -62,9 +63,11 @@ func TestNetworkPolicyFollowsTheSpec(t *testing.T) {
 		return nil
 	})
 
+	// A patch, not an update: the operator writes the status meanwhile.
 	cur := get(t, ns, "np", &v1alpha1.RegistryAuth{})
+	before := cur.DeepCopy()
 	cur.Spec.Expose.NetworkPolicy.Enabled = false
-	if err := k8s.Update(context.Background(), cur); err != nil {
+	if err := k8s.Patch(context.Background(), cur, client.MergeFrom(before)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, func() error {
