@@ -52,6 +52,7 @@ test-envtest: ## Controller tests against a real kube-apiserver + etcd (and cert
 .PHONY: test-dataplane
 test-dataplane: ## Token servers (ours, docker_auth) with the real registry and real clients (nothing may be skipped).
 	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" DOCKER_AUTH_BIN="$$($(BUILD_TOOLS) docker_auth)/auth_server" \
+	VERSITYGW_BIN="$$($(BUILD_TOOLS) versitygw)/versitygw" \
 	DATAPLANE_STRICT=1 go test -count=1 -timeout 30m ./test/dataplane/...
 
 .PHONY: test-chart
@@ -98,6 +99,7 @@ bench-scale: build ## The operator at scale on envtest (N=100/500/1000, noise, r
 .PHONY: bench-providers
 bench-providers: ## Token endpoints of builtin and docker_auth side by side (docs/benchmarks.md).
 	REGISTRY_BIN="$$($(BUILD_TOOLS) registry)/registry" DOCKER_AUTH_BIN="$$($(BUILD_TOOLS) docker_auth)/auth_server" \
+	VERSITYGW_BIN="$$($(BUILD_TOOLS) versitygw)/versitygw" \
 	DATAPLANE_STRICT=1 go test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkTokenProviders$$' -benchtime 1x ./test/dataplane/
 
 .PHONY: help

@@ -25,6 +25,7 @@ func (s *Server) MonitoringHandler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/maintenance", s.maint.serveStatus)
 	return mux
 }
 

@@ -34,7 +34,11 @@ type Options struct {
 	// BcryptCost is the one bcrypt cost users' hashes may have (0 means
 	// DefaultBcryptCost); see costPolicy in state.go.
 	BcryptCost int
-	Logger     *slog.Logger
+	// MaintenanceFile, while it exists, makes the front door refuse writes
+	// (maintenance.go); MaintenanceRetryAfter is what clients are told.
+	MaintenanceFile       string
+	MaintenanceRetryAfter time.Duration
+	Logger                *slog.Logger
 }
 
 // Bounds on the front door's connections. Headers must arrive within
@@ -74,6 +78,7 @@ type Server struct {
 	proxy       http.Handler
 	draining    atomic.Bool
 	probe       *http.Client
+	maint       *maintenance
 
 	front, monitor     *http.Server
 	frontLn, monitorLn net.Listener
@@ -97,6 +102,7 @@ func New(o Options) (*Server, error) {
 		limiter:     newFailLimiter(defaultClientLimit, defaultUserClientLimit, 100000),
 		fallbackKey: randomBytes(32),
 	}
+	s.maint = newMaintenance(o.MaintenanceFile, o.MaintenanceRetryAfter, s.metrics.registry)
 	if o.RefreshKeyPath == "" {
 		s.log.Warn("no --refresh-key-file: refresh tokens are signed with a per-process key and do not survive a restart or work across replicas")
 	}
@@ -144,7 +150,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/auth", s.serveToken)
 	mux.HandleFunc("/auth/token", s.serveToken)
 	if s.proxy != nil {
-		mux.Handle("/", s.proxy)
+		mux.Handle("/", s.maint.gate(s.proxy))
 	} else {
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "invalid_request", "only /auth and /auth/token are served here")

@@ -76,6 +76,10 @@ type stack struct {
 	issuer   string // the registry's auth.token.issuer
 	authArgs []string
 	extra    []string // more auth-server flags, set by a mod
+	// storage replaces the registry's filesystem storage, with regEnv
+	// (e.g. S3 credentials) in its environment; set by a mod (s3gc_test.go).
+	storage map[string]any
+	regEnv  []string
 }
 
 func newStack(t testing.TB, l layout, mods ...func(testing.TB, *stack)) *stack {
@@ -168,6 +172,9 @@ func (s *stack) startRegistry(t testing.TB, l layout, addr, realm string) *proc 
 	if l != direct {
 		cfg["auth"] = map[string]any{"token": token}
 	}
+	if s.storage != nil {
+		cfg["storage"] = s.storage
+	}
 	y, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +186,7 @@ func (s *stack) startRegistry(t testing.TB, l layout, addr, realm string) *proc 
 	if l == registry28 {
 		return start(t, "registry-2.8", nil, need(t, "docker-registry"), "serve", path)
 	}
-	return start(t, "registry-v3", []string{"OTEL_TRACES_EXPORTER=none"}, registryBin, "serve", path)
+	return start(t, "registry-v3", append([]string{"OTEL_TRACES_EXPORTER=none"}, s.regEnv...), registryBin, "serve", path)
 }
 
 // ref names a repository:tag on the stack's host.
