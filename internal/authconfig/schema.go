@@ -28,6 +28,8 @@ type Config struct {
 	Users map[string]*User `json:"users,omitempty"`
 	// ACL rules: the first rule whose match fits decides.
 	ACL []ACLEntry `json:"acl,omitempty"`
+	// Identities are trusted workload-token issuers (identity.go).
+	Identities []Identity `json:"identities,omitempty"`
 }
 
 // Server is the listener of the token server.

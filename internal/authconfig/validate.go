@@ -39,6 +39,7 @@ func Validate(c *Config) error {
 	for i := range c.ACL {
 		errs = append(errs, validateEntry(i, &c.ACL[i])...)
 	}
+	errs = append(errs, validateIdentities(c.Identities)...)
 	return errors.Join(errs...)
 }
 
