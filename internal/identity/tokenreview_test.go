@@ -25,6 +25,9 @@ type fakeReviews struct {
 	users map[string]authnv1.UserInfo // token -> user
 	auds  []string
 	calls atomic.Int64
+	// lax: admit listed tokens and report auds as their audiences whatever
+	// was asked (an authenticator that ignores audiences).
+	lax bool
 }
 
 func (f *fakeReviews) client() *fake.Clientset {
@@ -40,6 +43,9 @@ func (f *fakeReviews) client() *fake.Clientset {
 					got = append(got, want)
 				}
 			}
+		}
+		if f.lax {
+			got = f.auds
 		}
 		if !ok || len(got) == 0 {
 			tr.Status = authnv1.TokenReviewStatus{Error: "invalid bearer token"}
@@ -109,6 +115,12 @@ func TestKubernetesMapsAndRefuses(t *testing.T) {
 	s2 := kubeSet(t, f, c, 10, time.Minute)
 	if _, err := s2.Validate(context.Background(), good); err == nil {
 		t.Fatal("a token bound to another audience was admitted")
+	}
+	// And if the review admits it yet names other audiences, we refuse.
+	f.lax = true
+	s3 := kubeSet(t, f, c, 10, time.Minute)
+	if _, err := s3.Validate(context.Background(), good); err == nil || !strings.Contains(err.Error(), "not bound to our audience") {
+		t.Fatalf("review with foreign audiences: %v", err)
 	}
 }
 
