@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver/authtest"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/pki"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
 // TestDockerAuthLive runs the docker_auth provider for real: docker_auth
@@ -52,6 +54,7 @@ func TestDockerAuthLive(t *testing.T) {
 				t.Fatalf("realm %s does not name the ClusterIP", s.wiring.Realm)
 			}
 			t.Run("probes log nothing", func(t *testing.T) { daQuietProbes(t, s) })
+			t.Run("debug server on loopback only", func(t *testing.T) { daDebugOnLoopback(t, s) })
 			t.Run("skopeo", func(t *testing.T) { daSkopeoFlow(t, s) })
 			t.Run("docker", func(t *testing.T) { daDockerFlow(t, s, d) })
 		})
@@ -80,6 +83,17 @@ func daQuietProbes(t *testing.T, s *daStack) {
 	if a, r := size(s.auth), size(s.registry); a != auth || r != reg {
 		t.Errorf("probes grew the logs: docker_auth %d -> %d bytes, registry %d -> %d bytes\n%s\n%s",
 			auth, a, reg, r, tail(s.auth.log, 5), tail(s.registry.log, 5))
+	}
+}
+
+// daDebugOnLoopback: the registry's debug server (pprof) answers on
+// 127.0.0.1 only; its TLS API is on the pod address.
+func daDebugOnLoopback(t *testing.T, s *daStack) {
+	debug := itoa(render.PortRegistryDebug)
+	waitHTTP(t, s.registry, "http://127.0.0.1:"+debug+"/debug/health", nil, http.StatusOK)
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort(netnsAddr, debug), 2*time.Second); err == nil {
+		c.Close()
+		t.Errorf("the registry's debug server answers on the pod address %s:%s", netnsAddr, debug)
 	}
 }
 
