@@ -152,13 +152,13 @@ func (r *daRegistry) waitProvider(t *testing.T, provider string) {
 	r.record(t, "docker_auth e2e: "+provider+" registry Ready and rolled out", time.Since(start))
 	node, _ := r.jsonpath(nsDA, "registryauth/"+daName, "{.status.urls.node}")
 	r.host = strings.TrimPrefix(node, "https://")
-	caSecret, _ := r.jsonpath(nsDA, "registryauth/"+daName, "{.status.caSecretName}")
-	pemB64, err := r.jsonpath(nsDA, "secret/"+caSecret, `{.data.ca\.crt}`)
+	caBundle, _ := r.jsonpath(nsDA, "registryauth/"+daName, "{.status.caConfigMapName}")
+	caPEM, err := r.jsonpath(nsDA, "configmap/"+caBundle, `{.data.ca\.crt}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.caPEM, err = decodeB64(pemB64); err != nil || isCA(r.caPEM) != nil {
-		t.Fatalf("CA from secret %q: %v", caSecret, err)
+	if r.caPEM = []byte(caPEM); isCA(r.caPEM) != nil {
+		t.Fatalf("CA from ConfigMap %q: %v", caBundle, isCA(r.caPEM))
 	}
 	r.ca = filepath.Join(r.dir, "ca.crt")
 	if err := os.WriteFile(r.ca, r.caPEM, 0o644); err != nil {
