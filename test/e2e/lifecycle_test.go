@@ -94,7 +94,8 @@ func (j *journey) passwordReload(t *testing.T) {
 type owned struct{ kind, name string }
 
 // garbageCollection: deleting the RegistryAuth removes every object that
-// names it as owner, by Kubernetes' garbage collector.
+// names it as owner, by Kubernetes' garbage collector; the claim with the
+// images is not among them (deletionPolicy Retain, the default) and stays.
 func (j *journey) garbageCollection(t *testing.T) {
 	uid, err := j.jsonpath(nsDemo, "registryauth/"+raName, "{.metadata.uid}")
 	if err != nil || uid == "" {
@@ -136,11 +137,15 @@ func (j *journey) garbageCollection(t *testing.T) {
 	for _, o := range objs {
 		kindsSeen[o.kind] = true
 	}
-	for _, k := range []string{"Deployment", "Service", "Secret", "ConfigMap", "PersistentVolumeClaim"} {
+	for _, k := range []string{"Deployment", "Service", "Secret", "ConfigMap"} {
 		if !kindsSeen[k] {
 			t.Fatalf("no %s owned by the RegistryAuth among %v", k, objs)
 		}
 	}
+	if kindsSeen["PersistentVolumeClaim"] {
+		t.Fatalf("the claim is owned by the RegistryAuth (deletionPolicy Retain is the default): %v", objs)
+	}
+	claimUID := j.kubeOK(t, "-n", nsDemo, "get", "pvc", raName+"-data", "-o", "jsonpath={.metadata.uid}")
 	t.Logf("owned before delete: %v", objs)
 	pods := j.registryPods(t)
 
@@ -164,8 +169,12 @@ func (j *journey) garbageCollection(t *testing.T) {
 		return nil
 	})
 	j.record(t, "RegistryAuth delete to owned objects gone", time.Since(start))
-	// The user's own Secrets are not the RegistryAuth's: they stay.
+	// The user's own Secrets are not the RegistryAuth's: they stay; so does
+	// the retained claim, for a RegistryAuth of the same name to adopt.
 	j.kubeOK(t, "-n", nsDemo, "get", "secret", "demo-admin", "demo-reader")
+	if uid := j.kubeOK(t, "-n", nsDemo, "get", "pvc", raName+"-data", "-o", "jsonpath={.metadata.uid}"); uid != claimUID {
+		t.Errorf("the retained claim is gone or replaced (uid %q, was %q)", uid, claimUID)
+	}
 }
 
 // nodeTrustCleanup: with the registry gone, the operator drops its entry
