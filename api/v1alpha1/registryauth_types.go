@@ -395,6 +395,18 @@ type ExposeSpec struct {
 	// +kubebuilder:default={}
 	Service ServiceSpec `json:"service"`
 
+	// TrustedProxies are the addresses or CIDRs of proxies in front of the
+	// registry that add X-Forwarded-For (an ingress controller's pods, a
+	// load balancer). The front door then takes the client's address from
+	// that header, for its failed-login limits, the ACL's ip match and the
+	// audit log; from any other peer the header is ignored. Without it,
+	// every client behind such a proxy shares the proxy's limits.
+	// builtin provider only.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	TrustedProxies []ProxyAddress `json:"trustedProxies,omitempty"`
+
 	// NetworkPolicy, when enabled, makes the operator own a NetworkPolicy
 	// that admits traffic to the registry's pods only on the Service's
 	// ports and the auth container's monitoring port. It takes effect only
@@ -409,6 +421,11 @@ type NetworkPolicySpec struct {
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
 }
+
+// ProxyAddress is an IP address or a CIDR.
+// +kubebuilder:validation:MaxLength=49
+// +kubebuilder:validation:XValidation:rule="isIP(self) || isCIDR(self)",message="must be an IP address or a CIDR, e.g. 10.244.0.0/16"
+type ProxyAddress string
 
 // ServiceSpec shapes the registry's Service.
 // +kubebuilder:validation:XValidation:rule="!has(self.nodePort) || self.type != 'ClusterIP'",message="service.nodePort needs type NodePort or LoadBalancer"

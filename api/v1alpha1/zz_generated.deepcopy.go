@@ -157,6 +157,11 @@ func (in *ExposeSpec) DeepCopyInto(out *ExposeSpec) {
 		**out = **in
 	}
 	in.Service.DeepCopyInto(&out.Service)
+	if in.TrustedProxies != nil {
+		in, out := &in.TrustedProxies, &out.TrustedProxies
+		*out = make([]ProxyAddress, len(*in))
+		copy(*out, *in)
+	}
 	out.NetworkPolicy = in.NetworkPolicy
 }
 

@@ -2,6 +2,7 @@ package render
 
 import (
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -99,13 +100,13 @@ func builtinAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Contai
 	return corev1.Container{
 		Name:  ContainerAuth,
 		Image: image,
-		Args: []string{
+		Args: append([]string{
 			"auth-server",
 			"--config=" + AuthConfigDir + "/" + authconfig.ConfigFile,
 			"--upstream=http://127.0.0.1:" + strconv.Itoa(PortRegistryHTTP),
 			"--monitoring-addr=:" + strconv.Itoa(PortAuthMonitor),
 			"--refresh-key-file=" + AuthConfigDir + "/" + authconfig.RefreshKeyFile,
-		},
+		}, trustedProxiesArg(ra)...),
 		Ports: []corev1.ContainerPort{
 			{Name: "https", ContainerPort: PortFrontDoor, Protocol: corev1.ProtocolTCP},
 			{Name: "auth-monitor", ContainerPort: PortAuthMonitor, Protocol: corev1.ProtocolTCP},
@@ -295,4 +296,16 @@ func hasAccessMode(pvc *v1alpha1.PVCStorage, m corev1.PersistentVolumeAccessMode
 		}
 	}
 	return false
+}
+
+// trustedProxiesArg passes spec.expose.trustedProxies to the front door.
+func trustedProxiesArg(ra *v1alpha1.RegistryAuth) []string {
+	if len(ra.Spec.Expose.TrustedProxies) == 0 {
+		return nil
+	}
+	p := make([]string, len(ra.Spec.Expose.TrustedProxies))
+	for i, a := range ra.Spec.Expose.TrustedProxies {
+		p[i] = string(a)
+	}
+	return []string{"--trusted-proxies=" + strings.Join(p, ",")}
 }
