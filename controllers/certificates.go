@@ -27,14 +27,17 @@ type servingSource struct {
 	caPEM []byte
 	// source names it for humans: "operator", "cert-manager", "secret".
 	source string
+	// missingSANs: names clients may use that the certificate lacks.
+	missingSANs []string
 }
 
-// reconcileCertificates puts the serving certificate (from its source) and
-// the token CA with its signing certificate in place. Whatever the source,
-// the serving certificate is copied into the one Secret the pods mount, so
-// switching sources never changes the pod template (and never restarts a
-// builtin pod: the front door reloads it).
-func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *state) error {
+// reconcileServingCertificate puts the serving certificate from its source
+// in place. Whatever the source, the certificate is copied into the one
+// Secret the pods mount, so switching sources never changes the pod
+// template (and never restarts a builtin pod: the front door reloads it).
+// The token PKI is the next step (token.go); the two only meet in the
+// CertificatesReady condition (certstatus.go).
+func (r *RegistryAuthReconciler) reconcileServingCertificate(ctx context.Context, st *state) error {
 	var src *servingSource
 	var err error
 	switch {
@@ -45,15 +48,8 @@ func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *
 	default:
 		src, err = r.operatorServingCertificate(ctx, st)
 	}
-	if err != nil {
-		return err
-	}
-	signing, err := r.tokenCertificates(ctx, st)
-	if err != nil {
-		return err
-	}
-	if src == nil {
-		return nil // the source's condition says why
+	if err != nil || src == nil {
+		return err // a nil source: its condition says why
 	}
 	ann := map[string]string{annotationServingSource: src.source}
 	if st.servingRequest != "" {
@@ -66,19 +62,12 @@ func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *
 		return err
 	}
 	st.ra.Status.ServingCertificateNotAfter = ptrTime(src.cert.NotAfter)
-	st.ra.Status.SigningCertificateNotAfter = ptrTime(signing.NotAfter)
-	msg := fmt.Sprintf("serving certificate from %s valid until %s; token signing certificate valid until %s",
-		src.source, src.cert.NotAfter.UTC().Format(time.RFC3339), signing.NotAfter.UTC().Format(time.RFC3339))
 	if missing := pki.MissingSANs(src.cert, render.ServingSANs(st.ra, st.opts, st.svc)); len(missing) > 0 {
 		// Only a certificate the operator does not issue can lack names.
-		msg += "; clients using these names will not trust it: " + strings.Join(missing, ", ")
+		src.missingSANs = missing
 		r.Recorder.Eventf(st.ra, nil, corev1.EventTypeWarning, "ServingCertificateMissingSANs", "Reconcile",
 			"serving certificate from %s does not cover %s", src.source, strings.Join(missing, ", "))
 	}
-	if len(st.rotating) > 0 {
-		msg += "; " + strings.Join(st.rotating, "; ")
-	}
-	st.set(v1alpha1.ConditionCertificatesReady, true, v1alpha1.ReasonSucceeded, msg)
 	if st.wiring.Provider == v1alpha1.ProviderDockerAuth {
 		// The registry serves TLS itself and never reloads its certificate.
 		st.restartInputs = append(st.restartInputs, src.certPEM)
@@ -87,6 +76,7 @@ func (r *RegistryAuthReconciler) reconcileCertificates(ctx context.Context, st *
 	// The operator renews its own certificates (see operatorServingCertificate);
 	// another source's certificate is looked at again when it expires.
 	st.renewals = append(st.renewals, src.cert.NotAfter)
+	st.serving = src
 	return nil
 }
 

@@ -77,7 +77,9 @@ func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	for _, s := range []step{
 		r.reconcileService,
 		r.reconcileNetworkPolicy,
-		r.reconcileCertificates,
+		r.reconcileServingCertificate,
+		r.reconcileTokenPKI,
+		func(context.Context, *state) error { r.reportCertificates(st); return nil },
 		r.reconcileAuthConfig,
 		r.reconcileRegistryConfig,
 		r.reconcileStorage,

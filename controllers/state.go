@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"crypto/x509"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -37,6 +38,9 @@ type state struct {
 	// servingRequest is the renew-serving-certificate request served.
 	servingRequest string
 	deployment     *appsv1.Deployment
+	// serving and signing are what the two certificate steps delivered.
+	serving *servingSource
+	signing *x509.Certificate
 	// renewals are the times certificates want renewing.
 	renewals []time.Time
 	// stalled: problems only a change of the user's input can fix.

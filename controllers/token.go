@@ -44,18 +44,18 @@ type tokenKeys struct {
 	signingRequest string
 }
 
-// tokenCertificates keeps the token CA and the short-lived signing
+// reconcileTokenPKI keeps the token CA and the short-lived signing
 // certificate, and the registry's rootcertbundle. The token CA is never the
 // serving CA: the bundle must trust nothing else. Replacing what the
 // registry trusts goes through the three steps of internal/rotation.
-func (r *RegistryAuthReconciler) tokenCertificates(ctx context.Context, st *state) (*x509.Certificate, error) {
+func (r *RegistryAuthReconciler) reconcileTokenPKI(ctx context.Context, st *state) error {
 	caSecret, err := r.getSecret(ctx, st.ra.Namespace, st.names.TokenCA)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	signingSecret, err := r.getSecret(ctx, st.ra.Namespace, st.names.TokenSigning)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	k := &tokenKeys{set: readAnchorSet(caSecret, tokenPrefix)}
 	k.signingPEM, k.leaf = parsePair(signingSecret)
@@ -69,7 +69,7 @@ func (r *RegistryAuthReconciler) tokenCertificates(ctx context.Context, st *stat
 		bundle, err = r.tokenCARotation(ctx, st, k)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if req := st.ra.Annotations[v1alpha1.AnnotationRotateSigningKey]; req != "" {
 		k.signingRequest = req
@@ -78,7 +78,7 @@ func (r *RegistryAuthReconciler) tokenCertificates(ctx context.Context, st *stat
 	// The bundle first: a signer must never be ahead of what the registry trusts.
 	if _, err := r.Applier.Apply(ctx, render.AnchorSecret(st.ra, st.names.TokenCA, "token-ca",
 		k.set.secret(render.TokenBundleFile, bundlePEM), k.set.state.Annotations(tokenPrefix))); err != nil {
-		return nil, err
+		return err
 	}
 	var ann map[string]string
 	if k.signingRequest != "" {
@@ -86,7 +86,7 @@ func (r *RegistryAuthReconciler) tokenCertificates(ctx context.Context, st *stat
 	}
 	if _, err := r.Applier.Apply(ctx, render.TLSSecret(st.ra, st.names.TokenSigning, "token-signing",
 		k.signingPEM.certPEM, k.signingPEM.keyPEM, nil, ann)); err != nil {
-		return nil, err
+		return err
 	}
 	st.bundle = bundlePEM
 	st.restartInputs = append(st.restartInputs, bundlePEM)
@@ -96,7 +96,9 @@ func (r *RegistryAuthReconciler) tokenCertificates(ctx context.Context, st *stat
 		st.renewals = append(st.renewals, t)
 	}
 	r.reportRotation(st, "token CA", k.set.state)
-	return k.leaf.Cert, nil
+	st.signing = k.leaf.Cert
+	st.ra.Status.SigningCertificateNotAfter = ptrTime(k.leaf.Cert.NotAfter)
+	return nil
 }
 
 // signingRequested: a rotate-signing-key request not yet acted upon.
