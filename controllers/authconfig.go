@@ -51,8 +51,11 @@ func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *st
 	if fp := marshalFingerprints(rendered); fp != nil {
 		desired.Data[KeyPasswordFingerprints] = fp
 	}
-	if _, err := r.Applier.Apply(ctx, desired); err != nil {
+	if _, err := r.apply(ctx, st, desired); err != nil {
 		return err
+	}
+	if current != nil {
+		r.announceUserChanges(st, existing, rendered)
 	}
 	if len(problems) > 0 {
 		msgs := make([]string, len(problems))
@@ -83,6 +86,9 @@ func (r *RegistryAuthReconciler) resolvePasswords(ctx context.Context, st *state
 		if key == "" {
 			key = "password"
 		}
+		if ownsSecretName(st, ref.Name) {
+			continue // never read the operator's own output as a password: NameConflict says so
+		}
 		s, err := r.getSecret(ctx, st.ra.Namespace, ref.Name)
 		if err != nil {
 			return nil, nil, err
@@ -97,6 +103,14 @@ func (r *RegistryAuthReconciler) resolvePasswords(ctx context.Context, st *state
 			problems = append(problems, userProblem{v1alpha1.ReasonSecretKeyNotFound,
 				fmt.Sprintf("user %q: Secret %q has no key %q", u.Name, ref.Name, key)})
 			continue
+		}
+		if passwords.LooksLikeHash(value) {
+			// Never copied blindly: a garbled hash locks the user out silently.
+			if err := passwords.CheckHash(value); err != nil {
+				problems = append(problems, userProblem{v1alpha1.ReasonInvalidPasswordHash,
+					fmt.Sprintf("user %q: Secret %q key %q holds a bcrypt hash that cannot be used: %v", u.Name, ref.Name, key, err)})
+				continue
+			}
 		}
 		jobs = append(jobs, job{u.Name, ref.Name, key, value})
 	}

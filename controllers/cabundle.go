@@ -18,7 +18,7 @@ func (r *RegistryAuthReconciler) publishCABundle(ctx context.Context, st *state,
 		st.ra.Status.CAConfigMapName = ""
 		return nil
 	}
-	if _, err := r.Applier.Apply(ctx, cm); err != nil {
+	if _, err := r.apply(ctx, st, cm); err != nil {
 		return err
 	}
 	st.ra.Status.CAConfigMapName = cm.Name

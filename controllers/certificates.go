@@ -27,8 +27,8 @@ type servingSource struct {
 	caPEM []byte
 	// source names it for humans: "operator", "cert-manager", "secret".
 	source string
-	// missingSANs: names clients may use that the certificate lacks.
-	missingSANs []string
+	// missingSANs says which names clients may use the certificate lacks.
+	missingSANs string
 }
 
 // reconcileServingCertificate puts the serving certificate from its source
@@ -55,7 +55,7 @@ func (r *RegistryAuthReconciler) reconcileServingCertificate(ctx context.Context
 	if st.servingRequest != "" {
 		ann[annotationServingRequest] = st.servingRequest
 	}
-	if _, err := r.Applier.Apply(ctx, render.TLSSecret(st.ra, st.names.ServingTLS, "serving", src.certPEM, src.keyPEM, src.caPEM, ann)); err != nil {
+	if _, err := r.apply(ctx, st, render.TLSSecret(st.ra, st.names.ServingTLS, "serving", src.certPEM, src.keyPEM, src.caPEM, ann)); err != nil {
 		return err
 	}
 	if err := r.publishCABundle(ctx, st, src.caPEM); err != nil {
@@ -64,9 +64,10 @@ func (r *RegistryAuthReconciler) reconcileServingCertificate(ctx context.Context
 	st.ra.Status.ServingCertificateNotAfter = ptrTime(src.cert.NotAfter)
 	if missing := pki.MissingSANs(src.cert, render.ServingSANs(st.ra, st.opts, st.svc)); len(missing) > 0 {
 		// Only a certificate the operator does not issue can lack names.
-		src.missingSANs = missing
-		r.Recorder.Eventf(st.ra, nil, corev1.EventTypeWarning, "ServingCertificateMissingSANs", "Reconcile",
-			"serving certificate from %s does not cover %s", src.source, strings.Join(missing, ", "))
+		// The condition stays True: the names it covers work.
+		src.missingSANs = fmt.Sprintf("the serving certificate from %s does not cover %s: clients using these names will not trust it",
+			src.source, strings.Join(missing, ", "))
+		st.warnings = append(st.warnings, warning{v1alpha1.ConditionCertificatesReady, "ServingCertificateMissingSANs", src.missingSANs})
 	}
 	if st.wiring.Provider == v1alpha1.ProviderDockerAuth {
 		// The registry serves TLS itself and never reloads its certificate.
@@ -83,6 +84,12 @@ func (r *RegistryAuthReconciler) reconcileServingCertificate(ctx context.Context
 // userServingCertificate uses the user's own Secret as it is.
 func (r *RegistryAuthReconciler) userServingCertificate(ctx context.Context, st *state) (*servingSource, error) {
 	name := st.ra.Spec.TLS.SecretName
+	if ownsSecretName(st, name) {
+		// Copying the operator's own output onto itself would never renew.
+		st.set(v1alpha1.ConditionCertificatesReady, false, v1alpha1.ReasonNameConflict,
+			fmt.Sprintf("tls.secretName %q is a Secret this RegistryAuth writes itself (see NameConflict)", name))
+		return nil, nil
+	}
 	s, err := r.getSecret(ctx, st.ra.Namespace, name)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func (r *RegistryAuthReconciler) certManagerServingCertificate(ctx context.Conte
 	// The Certificate is applied even while the issuer is missing:
 	// cert-manager issues it as soon as the issuer is there.
 	cert := render.DesiredCertificate(st.ra, st.opts, render.ServingSANs(st.ra, st.opts, st.svc))
-	if _, err := r.Applier.Apply(ctx, cert); err != nil {
+	if _, err := r.apply(ctx, st, cert); err != nil {
 		return nil, err
 	}
 	if !issuerOK {

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -11,18 +12,19 @@ import (
 // reportCertificates sets CertificatesReady once both certificate steps
 // delivered. A step that reported a problem of the input has already set it
 // False; one that failed on the API leaves it as it was (Ready says why).
-func (r *RegistryAuthReconciler) reportCertificates(st *state) {
+func (r *RegistryAuthReconciler) reportCertificates(_ context.Context, st *state) error {
 	if st.serving == nil || st.signing == nil {
-		return
+		return nil
 	}
 	src := st.serving
 	msg := fmt.Sprintf("serving certificate from %s valid until %s; token signing certificate valid until %s",
 		src.source, src.cert.NotAfter.UTC().Format(time.RFC3339), st.signing.NotAfter.UTC().Format(time.RFC3339))
-	if len(src.missingSANs) > 0 {
-		msg += "; clients using these names will not trust it: " + strings.Join(src.missingSANs, ", ")
+	if src.missingSANs != "" {
+		msg += "; " + src.missingSANs
 	}
 	if len(st.rotating) > 0 {
 		msg += "; " + strings.Join(st.rotating, "; ")
 	}
 	st.set(v1alpha1.ConditionCertificatesReady, true, v1alpha1.ReasonSucceeded, msg)
+	return nil
 }

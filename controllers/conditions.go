@@ -3,7 +3,6 @@ package controllers
 import (
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -30,19 +29,29 @@ func (st *state) set(condType string, ok bool, reason, message string) {
 	})
 }
 
-// fail records a problem of the user's input: a False condition, a Warning
-// Event, and Stalled, since only a change of the input can fix it.
+// fail records a problem of the user's input: a False condition, Stalled
+// (only a change of the input can fix it), and a Warning Event when the
+// problem is new (see announce).
 func (r *RegistryAuthReconciler) fail(st *state, condType, reason, message string) {
 	st.set(condType, false, reason, message)
 	st.stalled = append(st.stalled, message)
-	r.Recorder.Eventf(st.ra, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
+	st.warnings = append(st.warnings, warning{condType: condType, reason: reason, message: message})
 }
 
 // summarize derives Ready, Reconciling and Stalled (kstatus) from the
-// specific conditions and records the generation they describe.
-func (r *RegistryAuthReconciler) summarize(st *state, err error) {
+// specific conditions and the steps' outcome.
+//
+// status.observedGeneration moves to the generation only when the reconcile
+// reached a verdict on it: every step ran, or failed in a way only a change
+// of the input can fix (then Stalled=True says so, and kstatus reads the
+// pair as Failed). After an error a retry may fix, it keeps the generation
+// of the last complete reconcile, so a reader never takes a half-applied
+// spec for an observed one.
+func (r *RegistryAuthReconciler) summarize(st *state) {
 	ra := st.ra
-	ra.Status.ObservedGeneration = ra.Generation
+	if len(st.errs) == 0 {
+		ra.Status.ObservedGeneration = ra.Generation
+	}
 	ready, reason, msg := true, v1alpha1.ReasonSucceeded, "the registry answers with the current spec"
 	for _, t := range readiness {
 		c := apimeta.FindStatusCondition(ra.Status.Conditions, t)
@@ -54,23 +63,41 @@ func (r *RegistryAuthReconciler) summarize(st *state, err error) {
 			break
 		}
 	}
-	if err != nil {
-		ready, reason, msg = false, v1alpha1.ReasonApplyFailed, err.Error()
+	stalled := st.stalled
+	for _, f := range st.stalledBy {
+		stalled = append(stalled, f.step+": "+f.message)
+	}
+	reportConflicts(st)
+	switch {
+	case len(st.errs) > 0:
+		ready, reason, msg = false, v1alpha1.ReasonApplyFailed, joinErrs(st.errs)
+	case len(st.conflicts) > 0:
+		ready, reason, msg = false, v1alpha1.ReasonNameConflict, strings.Join(st.conflicts, "; ")
+	case len(st.stalledBy) > 0:
+		ready, reason, msg = false, st.stalledBy[0].reason, strings.Join(stalled[len(st.stalled):], "; ")
+	}
+	if len(st.skipped) > 0 {
+		msg += "; skipped: " + strings.Join(st.skipped, ", ")
 	}
 	st.set(v1alpha1.ConditionReady, ready, reason, msg)
 
 	switch {
-	case len(st.stalled) > 0:
-		st.set(v1alpha1.ConditionStalled, true, reason, strings.Join(st.stalled, "; "))
+	case len(st.errs) == 0 && len(stalled) > 0:
+		st.set(v1alpha1.ConditionStalled, true, reason, strings.Join(stalled, "; "))
 		apimeta.RemoveStatusCondition(&ra.Status.Conditions, v1alpha1.ConditionReconciling)
 	case !ready:
 		apimeta.RemoveStatusCondition(&ra.Status.Conditions, v1alpha1.ConditionStalled)
-		apimeta.SetStatusCondition(&ra.Status.Conditions, metav1.Condition{
-			Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason, Message: msg,
-			ObservedGeneration: ra.Generation,
-		})
+		st.set(v1alpha1.ConditionReconciling, true, reason, msg)
 	default:
 		apimeta.RemoveStatusCondition(&ra.Status.Conditions, v1alpha1.ConditionStalled)
 		apimeta.RemoveStatusCondition(&ra.Status.Conditions, v1alpha1.ConditionReconciling)
 	}
+}
+
+func joinErrs(errs []error) string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = e.Error()
+	}
+	return strings.Join(out, "; ")
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/utils/ptr"
@@ -11,16 +12,27 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
+// podRecheck is how often pods are looked at while not available.
+const podRecheck = 30 * time.Second
+
 // reconcileDeployment applies the pods with the hash of the restart inputs
 // collected by the steps before, and reports availability.
 func (r *RegistryAuthReconciler) reconcileDeployment(ctx context.Context, st *state) error {
 	st.podAnnotations[render.AnnotationRestartHash] = render.RestartHash(st.restartInputs...)
 	d := render.DesiredDeployment(st.ra, st.opts, st.podAnnotations)
-	if _, err := r.Applier.Apply(ctx, d); err != nil {
+	if _, err := r.apply(ctx, st, d); err != nil {
 		return err
 	}
 	st.deployment = d
 	ok, reason, msg := deploymentAvailable(d)
+	if !ok {
+		if why := r.podProblems(ctx, st); why != "" {
+			reason, msg = v1alpha1.ReasonPodsFailing, msg+": "+why
+		}
+		// Pods are not watched (see podProblems): look again soon, so the
+		// message follows a crash loop.
+		st.renewals = append(st.renewals, st.now.Add(podRecheck))
+	}
 	st.set(v1alpha1.ConditionAvailable, ok, reason, msg)
 	return nil
 }

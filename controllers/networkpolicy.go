@@ -18,7 +18,7 @@ import (
 // just opened up. Only a policy this RegistryAuth controls is deleted.
 func (r *RegistryAuthReconciler) reconcileNetworkPolicy(ctx context.Context, st *state) error {
 	if np := render.DesiredNetworkPolicy(st.ra); np != nil {
-		_, err := r.Applier.Apply(ctx, np)
+		_, err := r.apply(ctx, st, np)
 		return err
 	}
 	live := &networkingv1.NetworkPolicy{}

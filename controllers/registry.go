@@ -13,7 +13,7 @@ func (r *RegistryAuthReconciler) reconcileRegistryConfig(ctx context.Context, st
 	if err != nil {
 		return err
 	}
-	if _, err := r.Applier.Apply(ctx, render.RegistryConfigMap(st.ra, cfg)); err != nil {
+	if _, err := r.apply(ctx, st, render.RegistryConfigMap(st.ra, cfg)); err != nil {
 		return err
 	}
 	current, err := r.getSecret(ctx, st.ra.Namespace, st.names.HTTPSecret)
@@ -24,7 +24,7 @@ func (r *RegistryAuthReconciler) reconcileRegistryConfig(ctx context.Context, st
 	if len(secret) == 0 {
 		secret = randomSecret()
 	}
-	if _, err := r.Applier.Apply(ctx, render.HTTPSecret(st.ra, secret)); err != nil {
+	if _, err := r.apply(ctx, st, render.HTTPSecret(st.ra, secret)); err != nil {
 		return err
 	}
 	st.restartInputs = append(st.restartInputs, cfg, secret)

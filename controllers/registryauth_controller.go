@@ -6,6 +6,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -43,17 +44,45 @@ type RegistryAuthReconciler struct {
 	Now func() time.Time
 	// CertManager: the cert-manager.io/v1 API is served (checked at start).
 	CertManager bool
-	// APIReader reads what the cache does not hold (Secrets not owned).
+	// APIReader reads what the cache does not hold (Secrets not owned, the
+	// registry's pods: see podProblems); setupWith sets it when nil.
 	APIReader client.Reader
 }
 
-// step is one sub-reconciler. It returns an error only for what a retry may
-// fix (API errors); problems of the user's input become conditions instead.
+// step is one sub-reconciler. It returns an error for what a retry may fix
+// (API errors) or a stalledError for what only a change of the input can;
+// other problems of the user's input become conditions and return nil.
 type step func(ctx context.Context, st *state) error
 
-// Reconcile runs the sub-reconcilers in order and writes the status once, at
-// the end, only when it changed.
-func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+// stepDef is a step and the steps whose output it needs. A step whose need
+// failed is skipped; the others still run, so a claim the API server refuses
+// never stops rollouts and rotations.
+type stepDef struct {
+	name  string
+	run   step
+	needs []string
+}
+
+// steps in order. The Deployment needs every step that contributes a restart
+// input: applied without one, it would roll the pods twice.
+func (r *RegistryAuthReconciler) steps() []stepDef {
+	return []stepDef{
+		{name: "references", run: r.checkReferencedNames},
+		{name: "service", run: r.reconcileService},
+		{name: "network policy", run: r.reconcileNetworkPolicy},
+		{name: "serving certificate", run: r.reconcileServingCertificate, needs: []string{"service"}},
+		{name: "token PKI", run: r.reconcileTokenPKI, needs: []string{"service"}},
+		{name: "certificates report", run: r.reportCertificates, needs: []string{"serving certificate", "token PKI"}},
+		{name: "auth config", run: r.reconcileAuthConfig, needs: []string{"service"}},
+		{name: "registry config", run: r.reconcileRegistryConfig, needs: []string{"service"}},
+		{name: "storage", run: r.reconcileStorage},
+		{name: "deployment", run: r.reconcileDeployment, needs: []string{"service", "serving certificate", "token PKI", "registry config"}},
+	}
+}
+
+// Reconcile runs the sub-reconcilers and writes the status once, at the
+// end, only when it changed.
+func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ra := &v1alpha1.RegistryAuth{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ra); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -63,32 +92,53 @@ func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	before := ra.DeepCopy()
 	st := newState(ra, r.Options, r.Now())
-	defer func() {
-		r.summarize(st, retErr)
-		if equality.Semantic.DeepEqual(before.Status, ra.Status) {
-			return
+	st.log = log.FromContext(ctx)
+	st.before = before.Status.Conditions
+
+	failed := map[string]bool{}
+	for _, s := range r.steps() {
+		if need := firstFailed(s.needs, failed); need != "" {
+			failed[s.name] = true
+			st.skipped = append(st.skipped, s.name+" (needs "+need+")")
+			continue
 		}
-		log.FromContext(ctx).V(1).Info("status changed", "before", before.Status, "after", ra.Status)
+		err := s.run(ctx, st)
+		if err == nil {
+			continue
+		}
+		failed[s.name] = true
+		if se, ok := asStalled(err); ok {
+			st.stalledBy = append(st.stalledBy, stepFailure{s.name, se.reason, se.message})
+			continue
+		}
+		st.log.Error(err, "reconcile step failed; retrying", "step", s.name)
+		st.errs = append(st.errs, fmt.Errorf("%s: %w", s.name, err))
+	}
+
+	r.summarize(st)
+	r.announce(st)
+	var retErr error
+	if len(st.errs) > 0 {
+		retErr = errors.Join(st.errs...)
+	}
+	if !equality.Semantic.DeepEqual(before.Status, ra.Status) {
+		st.log.V(1).Info("status changed", "before", before.Status, "after", ra.Status)
 		if err := r.Client.Status().Patch(ctx, ra, client.MergeFrom(before)); err != nil {
 			retErr = errors.Join(retErr, client.IgnoreNotFound(err))
 		}
-	}()
-
-	for _, s := range []step{
-		r.reconcileService,
-		r.reconcileNetworkPolicy,
-		r.reconcileServingCertificate,
-		r.reconcileTokenPKI,
-		func(context.Context, *state) error { r.reportCertificates(st); return nil },
-		r.reconcileAuthConfig,
-		r.reconcileRegistryConfig,
-		r.reconcileStorage,
-		r.reconcileDeployment,
-	} {
-		if err := s(ctx, st); err != nil {
-			log.FromContext(ctx).Error(err, "reconcile step failed")
-			return ctrl.Result{}, err
-		}
+	}
+	if retErr != nil {
+		return ctrl.Result{}, retErr // backoff
 	}
 	return ctrl.Result{RequeueAfter: st.requeueAfter()}, nil
+}
+
+// firstFailed returns the first of needs that failed, or "".
+func firstFailed(needs []string, failed map[string]bool) string {
+	for _, n := range needs {
+		if failed[n] {
+			return n
+		}
+	}
+	return ""
 }

@@ -63,7 +63,7 @@ func (r *RegistryAuthReconciler) applyService(ctx context.Context, st *state) (*
 		return nil, err
 	}
 	svc := render.DesiredService(st.ra, request)
-	_, err := r.Applier.Apply(ctx, svc)
+	_, err := r.apply(ctx, st, svc)
 	var refused *apierrors.StatusError
 	if err != nil && request != "" && errors.As(err, &refused) && apierrors.IsInvalid(refused) {
 		if pinned != "" {
@@ -79,7 +79,7 @@ func (r *RegistryAuthReconciler) applyService(ctx context.Context, st *state) (*
 			"Service %s could not get its previous address %s back (%s); clients, pull Secrets and nodes using it must move to the new status.urls.node",
 			st.names.Service, want, refused.ErrStatus.Message)
 		svc = render.DesiredService(st.ra, "")
-		_, err = r.Applier.Apply(ctx, svc)
+		_, err = r.apply(ctx, st, svc)
 	}
 	if err != nil {
 		return nil, err

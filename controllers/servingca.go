@@ -3,6 +3,10 @@ package controllers
 import (
 	"context"
 	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/pki"
@@ -28,17 +32,30 @@ func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	set := readAnchorSet(caSecret, servingCAPrefix)
-	if set.active == nil || !set.active.Cert.IsCA {
-		ca, err := r.newCA(st, "registry CA")
-		if err != nil {
-			return nil, err
-		}
-		set = anchorSet{active: ca.pair, activePEM: ca.pemPair}
-	}
 	current, err := r.getSecret(ctx, st.ra.Namespace, st.names.ServingTLS)
 	if err != nil {
 		return nil, err
+	}
+	set := readAnchorSet(caSecret, servingCAPrefix)
+	caAnn := map[string]string{}
+	if v := secretAnnotation(caSecret, annotationRecoveredAt); v != "" && set.state.Phase != rotation.Stable {
+		caAnn[annotationRecoveredAt] = v
+	}
+	if set.active == nil || !set.active.Cert.IsCA {
+		if current != nil {
+			// Not a new registry: the CA was lost, clients still trust it.
+			var recovered map[string]string
+			if set, recovered, err = r.recoverLostCA(st, current); err != nil {
+				return nil, err
+			}
+			caAnn = recovered
+		} else {
+			ca, err := r.newCA(st, "registry CA")
+			if err != nil {
+				return nil, err
+			}
+			set = anchorSet{active: ca.pair, activePEM: ca.pemPair}
+		}
 	}
 	servingPEM, leaf := parsePair(current)
 
@@ -69,8 +86,18 @@ func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context,
 	if current != nil {
 		lastRenew = current.Annotations[annotationServingRequest]
 	}
-	if leaf == nil || !pki.SignedBy(leaf.Cert, set.active.Cert) || pki.NeedsRenewal(leaf.Cert, st.now) ||
-		!slices.Equal(certSANs(leaf.Cert), sans) || (renew != "" && renew != lastRenew) {
+	why := servingRenewal(st, leaf, set.active, sans, renew, lastRenew)
+	if why == whyCAChanged && set.previous != nil &&
+		servingRenewal(st, leaf, &pki.KeyPair{Cert: set.previous}, sans, renew, lastRenew) == "" {
+		// Fine but for its CA: kept while the CA that replaced a lost one
+		// reaches clients.
+		if until, keep := keepLostCALeaf(st, caAnn); keep {
+			why = ""
+			st.rotating = append(st.rotating, describeRecovery(until))
+			st.renewals = append(st.renewals, until)
+		}
+	}
+	if why != "" {
 		kp, err := set.active.IssueServing(pki.Template{
 			CommonName: st.wiring.ServiceDNS, SANs: sans, Lifetime: st.opts.ServingLifetime, Algorithm: pki.ECDSAP256,
 		}, st.now)
@@ -81,10 +108,12 @@ func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context,
 			return nil, err
 		}
 		leaf = kp
+		r.event(st, corev1.EventTypeNormal, "ServingCertificateIssued", "Issue",
+			"serving certificate issued (%s), valid until %s", why, kp.Cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	bundle := pki.EncodeCertificates(set.certs()...)
-	if _, err := r.Applier.Apply(ctx, render.AnchorSecret(st.ra, st.names.ServingCA, "serving-ca",
-		set.secret(render.KeyCACert, bundle), set.state.Annotations(servingCAPrefix))); err != nil {
+	if _, err := r.apply(ctx, st, render.AnchorSecret(st.ra, st.names.ServingCA, "serving-ca",
+		set.secret(render.KeyCACert, bundle), mergeAnnotations(set.state.Annotations(servingCAPrefix), caAnn))); err != nil {
 		return nil, err
 	}
 	if renew != "" {
@@ -96,4 +125,24 @@ func (r *RegistryAuthReconciler) operatorServingCertificate(ctx context.Context,
 	}
 	r.reportRotation(st, "serving CA", set.state)
 	return &servingSource{pemPair: servingPEM, cert: leaf.Cert, caPEM: bundle, source: "the operator's CA"}, nil
+}
+
+// whyCAChanged: the serving certificate is not signed by the active CA.
+const whyCAChanged = "the serving CA changed"
+
+// servingRenewal says why the serving certificate must be issued, or "".
+func servingRenewal(st *state, leaf, ca *pki.KeyPair, sans []string, renew, lastRenew string) string {
+	switch {
+	case leaf == nil:
+		return "none was in place"
+	case !pki.SignedBy(leaf.Cert, ca.Cert):
+		return whyCAChanged
+	case pki.NeedsRenewal(leaf.Cert, st.now):
+		return "renewal: it expires at " + leaf.Cert.NotAfter.UTC().Format(time.RFC3339)
+	case !slices.Equal(certSANs(leaf.Cert), sans):
+		return "the names it must cover changed: " + strings.Join(sans, ", ")
+	case renew != "" && renew != lastRenew:
+		return "renewal requested by annotation " + v1alpha1.AnnotationRenewServingCertificate
+	}
+	return ""
 }

@@ -4,8 +4,10 @@ import (
 	"crypto/x509"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
@@ -45,6 +47,29 @@ type state struct {
 	renewals []time.Time
 	// stalled: problems only a change of the user's input can fix.
 	stalled []string
+	// stalledBy: steps that failed in a way only a change of the input can fix.
+	stalledBy []stepFailure
+	// errs: steps that failed in a way a retry may fix.
+	errs []error
+	// conflicts name the objects in the way of owned ones.
+	conflicts []string
+	// skipped: steps not run because a step they need failed.
+	skipped []string
+	// warnings are the input problems found; announce emits the new ones.
+	warnings []warning
+	// before are the conditions as the reconcile found them.
+	before []metav1.Condition
+	log    logr.Logger
+}
+
+// stepFailure is a step that stalled.
+type stepFailure struct {
+	step, reason, message string
+}
+
+// warning is an input problem reported on a condition.
+type warning struct {
+	condType, reason, message string
 }
 
 func newState(ra *v1alpha1.RegistryAuth, opts render.Options, now time.Time) *state {

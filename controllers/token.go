@@ -76,7 +76,7 @@ func (r *RegistryAuthReconciler) reconcileTokenPKI(ctx context.Context, st *stat
 	}
 	bundlePEM := pki.EncodeCertificates(bundle...)
 	// The bundle first: a signer must never be ahead of what the registry trusts.
-	if _, err := r.Applier.Apply(ctx, render.AnchorSecret(st.ra, st.names.TokenCA, "token-ca",
+	if _, err := r.apply(ctx, st, render.AnchorSecret(st.ra, st.names.TokenCA, "token-ca",
 		k.set.secret(render.TokenBundleFile, bundlePEM), k.set.state.Annotations(tokenPrefix))); err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (r *RegistryAuthReconciler) reconcileTokenPKI(ctx context.Context, st *stat
 	if k.signingRequest != "" {
 		ann = map[string]string{annotationSigningRequest: k.signingRequest}
 	}
-	if _, err := r.Applier.Apply(ctx, render.TLSSecret(st.ra, st.names.TokenSigning, "token-signing",
+	if _, err := r.apply(ctx, st, render.TLSSecret(st.ra, st.names.TokenSigning, "token-signing",
 		k.signingPEM.certPEM, k.signingPEM.keyPEM, nil, ann)); err != nil {
 		return err
 	}
@@ -233,15 +233,15 @@ func (r *RegistryAuthReconciler) stepRotation(st *state, set *anchorSet, obs rot
 		if err := set.begin(kp); err != nil {
 			return err
 		}
-		r.Recorder.Eventf(st.ra, nil, corev1.EventTypeNormal, "RotationStarted", "Rotate",
+		r.event(st, corev1.EventTypeNormal, "RotationStarted", "Rotate",
 			"new %s added to what the registry trusts; the signer switches once every pod trusts it", what)
 	case rotation.Switch:
 		set.switchToNext()
-		r.Recorder.Eventf(st.ra, nil, corev1.EventTypeNormal, "RotationSwitched", "Rotate",
+		r.event(st, corev1.EventTypeNormal, "RotationSwitched", "Rotate",
 			"now signing with the new %s; the old one stays trusted for %s more", what, hold)
 	case rotation.Drop:
 		set.drop()
-		r.Recorder.Eventf(st.ra, nil, corev1.EventTypeNormal, "RotationCompleted", "Rotate",
+		r.event(st, corev1.EventTypeNormal, "RotationCompleted", "Rotate",
 			"old %s removed: no token it signed is still valid", what)
 	}
 	set.state = set.state.Apply(action, st.now, hold, request)

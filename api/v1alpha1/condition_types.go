@@ -61,3 +61,27 @@ const (
 	ReasonClaimNotOwned        = "ClaimNotOwned"
 	ReasonClaimUnchangeable    = "ClaimUnchangeable"
 )
+
+// Reasons of the reconcile's own outcome (Ready, Stalled, Reconciling).
+const (
+	// ReasonApplyRejected: the API server refuses an object as invalid (an
+	// immutable field changed): retrying cannot help, the input must change.
+	ReasonApplyRejected = "ApplyRejected"
+	// ReasonDependencyFailed: a step was skipped because a step it needs failed.
+	ReasonDependencyFailed = "DependencyFailed"
+	// ReasonInvalidPasswordHash: a password Secret holds a malformed bcrypt
+	// hash, or one whose cost is out of range.
+	ReasonInvalidPasswordHash = "InvalidPasswordHash"
+	// ReasonPodsFailing: a container of the registry's pods is stuck
+	// (CrashLoopBackOff, an image that cannot be pulled, ...); the message
+	// carries its reason and last termination message.
+	ReasonPodsFailing = "PodsFailing"
+	// ReasonNameConflict: an object with an owned name exists and is not
+	// this RegistryAuth's, or an input names an owned object.
+	ReasonNameConflict = "NameConflict"
+)
+
+// ConditionNameConflict is True while an object this RegistryAuth would own
+// exists under another controller (or none), or an input Secret is named
+// like an owned one; the message names each. The object is left untouched.
+const ConditionNameConflict = "NameConflict"

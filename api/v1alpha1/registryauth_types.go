@@ -534,6 +534,7 @@ type RegistryURLs struct {
 // +kubebuilder:printcolumn:name="Node URL",type=string,JSONPath=`.status.urls.node`,priority=1
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.auth.provider`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!self.metadata.name.endsWith('-token')",message="metadata.name must not end with -token: <name>-token-ca is the token CA Secret of the RegistryAuth <name>, and would also be this one's serving CA Secret"
 type RegistryAuth struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional

@@ -62,6 +62,11 @@ func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, podAnnotations m
 	} else {
 		pod.Containers = []corev1.Container{builtinAuthContainer(ra, opts), registryContainer(ra, false)}
 	}
+	for i := range pod.Containers {
+		// A crashing container's last log lines become its termination
+		// message, which the operator quotes in the Available condition.
+		pod.Containers[i].TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
+	}
 	return &appsv1.Deployment{
 		TypeMeta:   typeMeta("apps/v1", "Deployment"),
 		ObjectMeta: objectMeta(ra, names.Deployment, "registry"),
