@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -12,9 +11,9 @@ import (
 // reportCertificates sets CertificatesReady once both certificate steps
 // delivered. A step that reported a problem of the input has already set it
 // False; one that failed on the API leaves it as it was (Ready says why).
-func (r *RegistryAuthReconciler) reportCertificates(_ context.Context, st *state) error {
+func (r *RegistryAuthReconciler) reportCertificates(st *state) {
 	if st.serving == nil || st.signing == nil {
-		return nil
+		return
 	}
 	src := st.serving
 	msg := fmt.Sprintf("serving certificate from %s valid until %s; token signing certificate valid until %s",
@@ -26,5 +25,4 @@ func (r *RegistryAuthReconciler) reportCertificates(_ context.Context, st *state
 		msg += "; " + strings.Join(st.rotating, "; ")
 	}
 	st.set(v1alpha1.ConditionCertificatesReady, true, v1alpha1.ReasonSucceeded, msg)
-	return nil
 }

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"slices"
 	"strings"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -65,7 +66,9 @@ func (r *RegistryAuthReconciler) summarize(st *state) {
 	}
 	stalled := st.stalled
 	for _, f := range st.stalledBy {
-		stalled = append(stalled, f.step+": "+f.message)
+		if !slices.Contains(st.stalled, f.message) { // a step may both fail() and stall
+			stalled = append(stalled, f.step+": "+f.message)
+		}
 	}
 	reportConflicts(st)
 	switch {
@@ -74,7 +77,8 @@ func (r *RegistryAuthReconciler) summarize(st *state) {
 	case len(st.conflicts) > 0:
 		ready, reason, msg = false, v1alpha1.ReasonNameConflict, strings.Join(st.conflicts, "; ")
 	case len(st.stalledBy) > 0:
-		ready, reason, msg = false, st.stalledBy[0].reason, strings.Join(stalled[len(st.stalled):], "; ")
+		f := st.stalledBy[0]
+		ready, reason, msg = false, f.reason, f.step+": "+f.message
 	}
 	if len(st.skipped) > 0 {
 		msg += "; skipped: " + strings.Join(st.skipped, ", ")

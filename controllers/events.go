@@ -36,6 +36,9 @@ func (r *RegistryAuthReconciler) announce(st *state) {
 		}
 	}
 	for _, f := range st.stalledBy {
+		if st.warned(f.message) {
+			continue // the step's condition already carries it
+		}
 		if !reported(st.before, v1alpha1.ConditionStalled, f.message) {
 			r.event(st, corev1.EventTypeWarning, f.reason, "Reconcile", "%s: %s", f.step, f.message)
 		}
@@ -70,4 +73,14 @@ func urlList(ra *v1alpha1.RegistryAuth) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// warned: a warning with this message is already on the list.
+func (st *state) warned(message string) bool {
+	for _, w := range st.warnings {
+		if w.message == message {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,6 +15,9 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
+
+// conflictRecheck is how soon a NameConflict is looked at again.
+const conflictRecheck = 30 * time.Second
 
 // apply writes an owned object, but never over one this RegistryAuth does
 // not already control: a forced server-side apply would take the object
@@ -37,6 +41,12 @@ func (r *RegistryAuthReconciler) apply(ctx context.Context, st *state, desired c
 func (r *RegistryAuthReconciler) checkControlled(ctx context.Context, st *state, desired client.Object) error {
 	current := desired.DeepCopyObject().(client.Object)
 	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), current)
+	if apierrors.IsNotFound(err) && r.APIReader != nil {
+		// The cache may hold only what the operator labels as its own (or
+		// not yet see a fresh object): the apply would create-or-overwrite,
+		// so ask the API server. This costs one read per object created.
+		err = r.APIReader.Get(ctx, client.ObjectKeyFromObject(desired), current)
+	}
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -55,6 +65,9 @@ func (r *RegistryAuthReconciler) checkControlled(ctx context.Context, st *state,
 	msg := fmt.Sprintf("%s %q already exists and is not this RegistryAuth's (%s): it is left untouched; rename or delete it, or rename this RegistryAuth",
 		kind, desired.GetName(), who)
 	st.conflicts = append(st.conflicts, msg)
+	// Deleting a foreign object triggers no reconcile (it is neither owned
+	// nor referenced): look again in a while.
+	st.renewals = append(st.renewals, st.now.Add(conflictRecheck))
 	return stall(v1alpha1.ReasonNameConflict, "%s", msg)
 }
 

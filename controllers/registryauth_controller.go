@@ -64,7 +64,11 @@ type stepDef struct {
 }
 
 // steps in order. The Deployment needs every step that contributes a restart
-// input: applied without one, it would roll the pods twice.
+// input (applied without one, it would roll the pods twice) and storage (the
+// pods mount the claim by name: a claim that is not this RegistryAuth's must
+// not be mounted). Storage reports what it can live with as conditions
+// (a claim to be created, an immutable field it cannot change) and stalls
+// only on a foreign claim, so a storage problem blocks rollouts only then.
 func (r *RegistryAuthReconciler) steps() []stepDef {
 	return []stepDef{
 		{name: "references", run: r.checkReferencedNames},
@@ -72,11 +76,10 @@ func (r *RegistryAuthReconciler) steps() []stepDef {
 		{name: "network policy", run: r.reconcileNetworkPolicy},
 		{name: "serving certificate", run: r.reconcileServingCertificate, needs: []string{"service"}},
 		{name: "token PKI", run: r.reconcileTokenPKI, needs: []string{"service"}},
-		{name: "certificates report", run: r.reportCertificates, needs: []string{"serving certificate", "token PKI"}},
 		{name: "auth config", run: r.reconcileAuthConfig, needs: []string{"service"}},
 		{name: "registry config", run: r.reconcileRegistryConfig, needs: []string{"service"}},
 		{name: "storage", run: r.reconcileStorage},
-		{name: "deployment", run: r.reconcileDeployment, needs: []string{"service", "serving certificate", "token PKI", "registry config"}},
+		{name: "deployment", run: r.reconcileDeployment, needs: []string{"service", "serving certificate", "token PKI", "registry config", "storage"}},
 	}
 }
 
@@ -111,10 +114,10 @@ func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			st.stalledBy = append(st.stalledBy, stepFailure{s.name, se.reason, se.message})
 			continue
 		}
-		st.log.Error(err, "reconcile step failed; retrying", "step", s.name)
 		st.errs = append(st.errs, fmt.Errorf("%s: %w", s.name, err))
 	}
 
+	r.reportCertificates(st)
 	r.summarize(st)
 	r.announce(st)
 	var retErr error

@@ -367,26 +367,7 @@ func TestServingCARotationOverlapsForClients(t *testing.T) {
 	if !pki.SignedBy(servingCert(t, ns, "sca"), oldCA) {
 		t.Fatal("the serving certificate moved before clients had the overlap")
 	}
-	advanceClock(testOpts.ServingCAOverlap + time.Second)
-	poke(t, ns, "sca")
-	eventually(t, 15*time.Second, func() error {
-		if !pki.SignedBy(servingCert(t, ns, "sca"), newCA) {
-			return fmt.Errorf("serving certificate not moved to the new CA")
-		}
-		return nil
-	})
-	settle(t)
-	if len(caBundle(t, ns, "sca")) != 2 {
-		t.Fatal("the old CA left ca.crt before the front door reloaded")
-	}
-	advanceClock(propagationGrace + time.Second)
-	poke(t, ns, "sca")
-	eventually(t, 15*time.Second, func() error {
-		if b := caBundle(t, ns, "sca"); len(b) != 1 || !b[0].Equal(newCA) {
-			return fmt.Errorf("ca.crt holds %d CAs", len(b))
-		}
-		return nil
-	})
+	finishServingCARotation(t, ns, "sca", newCA)
 	if restartHash(t, ns, "sca") != hash {
 		t.Error("a serving CA rotation rolled builtin pods")
 	}
@@ -421,6 +402,33 @@ func assertEvents(t *testing.T, ns, name string, reasons ...string) {
 			if !seen[r] {
 				return fmt.Errorf("no %s event (seen %v)", r, seen)
 			}
+		}
+		return nil
+	})
+}
+
+// finishServingCARotation moves the clock past the overlap, checks that the
+// serving certificate moves to newCA while the old CA stays in ca.crt, then
+// past the grace, and checks that only newCA is left.
+func finishServingCARotation(t *testing.T, ns, name string, newCA *x509.Certificate) {
+	t.Helper()
+	advanceClock(testOpts.ServingCAOverlap + time.Second)
+	poke(t, ns, name)
+	eventually(t, 15*time.Second, func() error {
+		if !pki.SignedBy(servingCert(t, ns, name), newCA) {
+			return fmt.Errorf("serving certificate not moved to the new CA")
+		}
+		return nil
+	})
+	settle(t)
+	if len(caBundle(t, ns, name)) != 2 {
+		t.Fatal("the old CA left ca.crt before the front door reloaded")
+	}
+	advanceClock(propagationGrace + time.Second)
+	poke(t, ns, name)
+	eventually(t, 15*time.Second, func() error {
+		if b := caBundle(t, ns, name); len(b) != 1 || !b[0].Equal(newCA) {
+			return fmt.Errorf("ca.crt holds %d CAs", len(b))
 		}
 		return nil
 	})

@@ -60,9 +60,10 @@ func (r *RegistryAuthReconciler) reconcileStorage(ctx context.Context, st *state
 			msg := fmt.Sprintf("PersistentVolumeClaim %q exists but was not created for this RegistryAuth (no labels %s=%s, %s=%s, or another controller owns it): the operator does not take it over; rename it, or set claimName to it to use it as it is",
 				name, render.LabelInstance, st.ra.Name, render.LabelManagedBy, render.ManagedBy)
 			r.fail(st, v1alpha1.ConditionStorageReady, v1alpha1.ReasonClaimNotOwned, msg)
-			// An error, not just a condition: the pods would mount the claim
-			// by its name, so the Deployment must not be written.
-			return errors.New(msg)
+			// A stall, not just a condition: the pods would mount the claim
+			// by its name, so the Deployment (which needs this step) must not
+			// be written.
+			return stall(v1alpha1.ReasonClaimNotOwned, "%s", msg)
 		}
 		// The claim records the RegistryAuth that last used it: another UID
 		// means it is kept from an earlier RegistryAuth of this name.
