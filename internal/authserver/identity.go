@@ -21,6 +21,7 @@ import (
 // JWKS and TokenReview caches). Built on first use.
 type identityHolder struct {
 	mu  sync.Mutex
+	st  *state // the state last seen: same state, same set (no compare)
 	key string
 	set *identity.Set
 	err error
@@ -30,10 +31,14 @@ func (s *Server) identitySet(st *state) (*identity.Set, error) {
 	if len(st.identityConfig) == 0 {
 		return nil, nil
 	}
-	raw, _ := json.Marshal(st.identityConfig)
 	h := &s.identities
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.st == st {
+		return h.set, h.err
+	}
+	h.st = st
+	raw, _ := json.Marshal(st.identityConfig)
 	if h.key != string(raw) {
 		o := identity.Options{TokenReviews: s.opts.TokenReviews}
 		if o.TokenReviews == nil && identity.NeedsTokenReviews(st.identityConfig) {

@@ -14,7 +14,7 @@ import (
 
 // identityServer: the classic users plus a GitHub-Actions-like OIDC issuer
 // (live, on loopback) and this cluster through a TokenReview stand-in.
-func identityServer(t *testing.T) (*testServer, *identitytest.Issuer, *identitytest.FakeReviews) {
+func identityServer(t testing.TB) (*testServer, *identitytest.Issuer, *identitytest.FakeReviews) {
 	t.Helper()
 	is := identitytest.NewIssuer(t)
 	reviews := identitytest.NewFakeReviews(testService)
