@@ -39,6 +39,11 @@ func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *st
 		r.fail(st, v1alpha1.ConditionConfigRendered, v1alpha1.ReasonInvalidACL, "auth config not rendered: "+err.Error())
 		return nil
 	}
+	probePassword, probeHash, err := r.probeCredential(ctx, st)
+	if err != nil {
+		return err
+	}
+	addProbe(cfg, probeHash)
 	out, err := authconfig.Marshal(cfg)
 	if err != nil {
 		return err
@@ -57,6 +62,7 @@ func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *st
 	if current != nil {
 		r.announceUserChanges(st, existing, rendered)
 	}
+	st.probePassword = probePassword
 	if len(problems) > 0 {
 		msgs := make([]string, len(problems))
 		for i, p := range problems {

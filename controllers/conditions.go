@@ -17,6 +17,7 @@ var readiness = []string{
 	v1alpha1.ConditionCertificatesReady,
 	v1alpha1.ConditionConfigRendered,
 	v1alpha1.ConditionAvailable,
+	v1alpha1.ConditionVerified,
 }
 
 func (st *state) set(condType string, ok bool, reason, message string) {

@@ -73,8 +73,9 @@ func (r *RegistryAuthReconciler) checkControlled(ctx context.Context, st *state,
 
 // ownedSecretNames are the Secret names this RegistryAuth writes or (for
 // cert-manager) has written for it.
-func ownedSecretNames(n render.Names) []string {
-	return []string{n.ServingCA, n.ServingTLS, n.TokenCA, n.TokenSigning, n.AuthConfig, n.HTTPSecret, n.CertManagerTLS}
+func ownedSecretNames(st *state) []string {
+	n := st.names
+	return []string{n.ServingCA, n.ServingTLS, n.TokenCA, n.TokenSigning, n.AuthConfig, n.HTTPSecret, n.CertManagerTLS, render.SelfCheckSecretName(st.ra)}
 }
 
 // checkReferencedNames refuses a user's Secret (a password Secret or a
@@ -83,7 +84,7 @@ func ownedSecretNames(n render.Names) []string {
 // user's Secret.
 func (r *RegistryAuthReconciler) checkReferencedNames(_ context.Context, st *state) error {
 	owned := map[string]bool{}
-	for _, n := range ownedSecretNames(st.names) {
+	for _, n := range ownedSecretNames(st) {
 		owned[n] = true
 	}
 	var bad []string
@@ -99,7 +100,7 @@ func (r *RegistryAuthReconciler) checkReferencedNames(_ context.Context, st *sta
 		return nil
 	}
 	msg := strings.Join(bad, ", ") + ": a Secret this RegistryAuth writes itself cannot be an input; use another name (the operator writes " +
-		strings.Join(ownedSecretNames(st.names), ", ") + ")"
+		strings.Join(ownedSecretNames(st), ", ") + ")"
 	st.conflicts = append(st.conflicts, msg)
 	st.stalled = append(st.stalled, msg)
 	st.warnings = append(st.warnings, warning{condType: v1alpha1.ConditionNameConflict, reason: v1alpha1.ReasonNameConflict, message: msg})
@@ -108,7 +109,7 @@ func (r *RegistryAuthReconciler) checkReferencedNames(_ context.Context, st *sta
 
 // ownsSecretName: name is one of the Secrets this RegistryAuth writes.
 func ownsSecretName(st *state, name string) bool {
-	for _, n := range ownedSecretNames(st.names) {
+	for _, n := range ownedSecretNames(st) {
 		if n == name {
 			return true
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/internal/apply"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/passwords"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/selfcheck"
 )
 
 // +kubebuilder:rbac:groups=registryauth.dev,resources=registryauths,verbs=get;list;watch
@@ -42,6 +43,9 @@ type RegistryAuthReconciler struct {
 	Hasher   *passwords.Hasher
 	// Now is the clock of renewal decisions (tests move it).
 	Now func() time.Time
+	// Checker proves the registry works from outside its pod (Verified);
+	// envtest, where no registry runs, injects a stand-in.
+	Checker selfcheck.Checker
 	// CertManager: the cert-manager.io/v1 API is served (checked at start).
 	CertManager bool
 	// APIReader reads what the cache does not hold (Secrets not owned, the
@@ -80,6 +84,7 @@ func (r *RegistryAuthReconciler) steps() []stepDef {
 		{name: "registry config", run: r.reconcileRegistryConfig, needs: []string{"service"}},
 		{name: "storage", run: r.reconcileStorage},
 		{name: "deployment", run: r.reconcileDeployment, needs: []string{"service", "serving certificate", "token PKI", "registry config", "storage"}},
+		{name: "self-check", run: r.reconcileVerified, needs: []string{"deployment", "auth config"}},
 	}
 }
 

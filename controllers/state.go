@@ -40,6 +40,9 @@ type state struct {
 	// servingRequest is the renew-serving-certificate request served.
 	servingRequest string
 	deployment     *appsv1.Deployment
+	// probePassword is the self-check identity's, once the auth config
+	// that holds it is applied.
+	probePassword []byte
 	// serving and signing are what the two certificate steps delivered.
 	serving *servingSource
 	signing *x509.Certificate

@@ -29,6 +29,7 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/internal/apply"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/passwords"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/selfcheck"
 )
 
 // The suite runs one real kube-apiserver + etcd (built by hack/build-tools.sh
@@ -155,6 +156,7 @@ func startOperator() error {
 		Recorder:  mgr.GetEventRecorder("registry-auth-operator"),
 		Options:   testOpts,
 		Hasher:    &passwords.Hasher{Cost: 4, Key: key},
+		Checker:   envtestStandInChecker{},
 		Now:       testNow,
 	}
 	reconc.inner.Store(r)
@@ -250,4 +252,22 @@ type countingReconciler struct {
 func (c *countingReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	defer func() { c.last.Store(req.NamespacedName, c.n.Add(1)) }()
 	return c.inner.Load().Reconcile(ctx, req)
+}
+
+// envtestStandInChecker stands in for the self-check: envtest runs no
+// registry to check, so it reports Verified for every registry whose pods
+// the tests marked available. test/dataplane checks the real one.
+// A test may set the result for the registries of one namespace.
+type envtestStandInChecker struct{}
+
+// standInResults maps a namespace to the result the stand-in reports there.
+var standInResults sync.Map
+
+func (envtestStandInChecker) Check(_ context.Context, t selfcheck.Target) selfcheck.Result {
+	for ns, res := range standInResults.Range {
+		if strings.Contains(t.URL, "."+ns.(string)+".svc") {
+			return res.(selfcheck.Result)
+		}
+	}
+	return selfcheck.Result{OK: true, Reason: selfcheck.ReasonVerified, Message: "stand-in: envtest runs no registry to check"}
 }

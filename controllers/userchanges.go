@@ -24,8 +24,8 @@ func (r *RegistryAuthReconciler) announceUserChanges(st *state, before, after ma
 		}
 	}
 	for name := range before {
-		// "" is docker_auth's anonymous entry, not a user.
-		if _, ok := after[name]; !ok && name != "" {
+		// "" is docker_auth's anonymous entry, probeUser the operator's: not users.
+		if _, ok := after[name]; !ok && name != "" && name != probeUser {
 			removed = append(removed, name)
 		}
 	}

@@ -104,7 +104,7 @@ func TestWatchNamespacesWithoutOwnNamespace(t *testing.T) {
 	r := &RegistryAuthReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Applier: applier,
 		Recorder: mgr.GetEventRecorder("registry-auth-operator"), Options: testOpts,
-		Hasher: &passwords.Hasher{Cost: 4, Key: fpKey}, Now: testNow,
+		Hasher: &passwords.Hasher{Cost: 4, Key: fpKey}, Now: testNow, Checker: envtestStandInChecker{},
 	}
 	if err := r.SetupWithManager(mgr, SetupOptions{Scope: scope, MaxConcurrentReconciles: 2}); err != nil {
 		t.Fatal(err)

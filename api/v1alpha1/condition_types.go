@@ -85,3 +85,8 @@ const (
 // exists under another controller (or none), or an input Secret is named
 // like an owned one; the message names each. The object is left untouched.
 const ConditionNameConflict = "NameConflict"
+
+// ConditionVerified is True when the operator's own client round trip
+// through the Service works: token challenge, a token for its probe
+// identity, GET /v2/, a blob upload started and cancelled. Ready requires it.
+const ConditionVerified = "Verified"

@@ -15,6 +15,7 @@ import (
 	"github.com/registry-auth-operator/registry-auth-operator/controllers"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/apply"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/passwords"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/selfcheck"
 )
 
 // Main runs the manager until SIGTERM.
@@ -106,6 +107,7 @@ func Setup(mgr ctrl.Manager, cfg *Config, key []byte) error {
 		Recorder:  mgr.GetEventRecorder("registry-auth-operator"),
 		Options:   cfg.Render,
 		Hasher:    &passwords.Hasher{Key: key},
+		Checker:   selfcheck.HTTP{},
 		Now:       time.Now,
 	}
 	if err := r.SetupWithManager(mgr, controllers.SetupOptions{Scope: cfg.Scope(), MaxConcurrentReconciles: cfg.MaxConcurrentReconciles}); err != nil {

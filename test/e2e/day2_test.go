@@ -220,12 +220,18 @@ func (d *day2) waitReady(t *testing.T) {
 // as a client outside the cluster gets them.
 func (d *day2) endpoint(t *testing.T) (string, *x509.CertPool) {
 	t.Helper()
-	node := d.e.kubeOK(t, "-n", nsDay2, "get", "registryauth", raDay2, "-o", "jsonpath={.status.urls.node}")
-	bundle := d.e.kubeOK(t, "-n", nsDay2, "get", "registryauth", raDay2, "-o", "jsonpath={.status.caConfigMapName}")
+	return endpointOf(t, d.e, nsDay2, raDay2)
+}
+
+// endpointOf reads the node address and the trusted CAs of a RegistryAuth.
+func endpointOf(t *testing.T, e *env, ns, ra string) (string, *x509.CertPool) {
+	t.Helper()
+	node := e.kubeOK(t, "-n", ns, "get", "registryauth", ra, "-o", "jsonpath={.status.urls.node}")
+	bundle := e.kubeOK(t, "-n", ns, "get", "registryauth", ra, "-o", "jsonpath={.status.caConfigMapName}")
 	if bundle == "" || node == "" {
 		t.Fatalf("status: urls.node %q, caConfigMapName %q", node, bundle)
 	}
-	ca := d.e.kubeOK(t, "-n", nsDay2, "get", "configmap", bundle, "-o", `jsonpath={.data.ca\.crt}`)
+	ca := e.kubeOK(t, "-n", ns, "get", "configmap", bundle, "-o", `jsonpath={.data.ca\.crt}`)
 	if strings.Contains(ca, "PRIVATE KEY") {
 		t.Fatal("the CA bundle holds a private key")
 	}
@@ -239,11 +245,15 @@ func (d *day2) endpoint(t *testing.T) (string, *x509.CertPool) {
 // opts: admin's credentials, a fresh TLS connection per request (each checks
 // the certificate served at that moment).
 func (d *day2) opts(roots *x509.CertPool) []remote.Option {
+	return clientOpts(roots, "admin", day2Pass)
+}
+
+func clientOpts(roots *x509.CertPool, user, password string) []remote.Option {
 	tr := &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 		DisableKeepAlives: true,
 	}
-	return []remote.Option{remote.WithAuth(&authn.Basic{Username: "admin", Password: day2Pass}), remote.WithTransport(tr)}
+	return []remote.Option{remote.WithAuth(&authn.Basic{Username: user, Password: password}), remote.WithTransport(tr)}
 }
 
 // pulls is one client pulling the manifest in a loop (HEAD, token flow
