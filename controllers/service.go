@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -72,6 +75,22 @@ func (r *RegistryAuthReconciler) applyService(ctx context.Context, st *state) (*
 					pinned, st.names.Service, refused.ErrStatus.Message))
 			return nil, nil
 		}
+		// Right after a deletion the API server may still hold the old
+		// address (it is released asynchronously): ask for it again for a
+		// while before concluding that another Service took it.
+		if r.addressMayStillBeReleased(st) {
+			waiting := r.addressWaitStarted(st)
+			st.set(v1alpha1.ConditionServiceAddress, false, v1alpha1.ReasonClusterIPReleasing,
+				fmt.Sprintf("Service %s is recreated at its previous address %s once the API server has released it (%s)",
+					st.names.Service, want, refused.ErrStatus.Message))
+			if !waiting {
+				// The wait starts now, whatever the condition said before.
+				apimeta.FindStatusCondition(st.ra.Status.Conditions, v1alpha1.ConditionServiceAddress).LastTransitionTime = metav1.NewTime(st.now)
+			}
+			// %v, not %w: the refusal is Invalid, which would stall the step;
+			// this one is retried with backoff until the grace ends.
+			return nil, fmt.Errorf("previous address %s of Service %s not released yet: %v", want, st.names.Service, err)
+		}
 		// The remembered address went to another Service meanwhile: a new
 		// one is better than none. Loud, because clients of the old one break.
 		log.FromContext(ctx).Info("the Service's previous address is taken; a new one is allocated", "previous", want, "error", refused.ErrStatus.Message)
@@ -102,4 +121,26 @@ func (r *RegistryAuthReconciler) applyService(ctx context.Context, st *state) (*
 			"Service %s was missing and is recreated at its address %s", st.names.Service, ip)
 	}
 	return svc, nil
+}
+
+// addressReleaseGrace is how long a recreated Service keeps asking for its
+// previous address while the API server reports it as still allocated.
+const addressReleaseGrace = 30 * time.Second
+
+// addressMayStillBeReleased: the wait for the previous address started less
+// than addressReleaseGrace ago (or starts now). The start is the condition's
+// transition time, so the wait survives requeues and operator restarts.
+func (r *RegistryAuthReconciler) addressMayStillBeReleased(st *state) bool {
+	if !r.addressWaitStarted(st) {
+		return true
+	}
+	c := apimeta.FindStatusCondition(st.ra.Status.Conditions, v1alpha1.ConditionServiceAddress)
+	return st.now.Sub(c.LastTransitionTime.Time) < addressReleaseGrace
+}
+
+// addressWaitStarted: an earlier reconcile is already waiting for the
+// previous address.
+func (r *RegistryAuthReconciler) addressWaitStarted(st *state) bool {
+	c := apimeta.FindStatusCondition(st.ra.Status.Conditions, v1alpha1.ConditionServiceAddress)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == v1alpha1.ReasonClusterIPReleasing
 }

@@ -57,9 +57,12 @@ const (
 	ReasonClusterIPAllocated   = "Allocated"
 	ReasonClusterIPUnavailable = "ClusterIPUnavailable"
 	ReasonClusterIPMismatch    = "ClusterIPMismatch"
-	ReasonClaimNotFound        = "ClaimNotFound"
-	ReasonClaimNotOwned        = "ClaimNotOwned"
-	ReasonClaimUnchangeable    = "ClaimUnchangeable"
+	// ReasonClusterIPReleasing: the recreated Service asks for its previous
+	// address, which the API server has not released yet.
+	ReasonClusterIPReleasing = "ClusterIPReleasing"
+	ReasonClaimNotFound      = "ClaimNotFound"
+	ReasonClaimNotOwned      = "ClaimNotOwned"
+	ReasonClaimUnchangeable  = "ClaimUnchangeable"
 )
 
 // Reasons of the reconcile's own outcome (Ready, Stalled, Reconciling).
