@@ -67,6 +67,8 @@ func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, podAnnotations m
 		// message, which the operator quotes in the Available condition.
 		pod.Containers[i].TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
 	}
+	addMaintenance(ra, &pod)
+	spreadReplicas(ra, &pod)
 	return &appsv1.Deployment{
 		TypeMeta:   typeMeta("apps/v1", "Deployment"),
 		ObjectMeta: objectMeta(ra, names.Deployment, "registry"),
