@@ -78,6 +78,7 @@ func (r *RegistryAuthReconciler) steps() []stepDef {
 		{name: "references", run: r.checkReferencedNames},
 		{name: "service", run: r.reconcileService},
 		{name: "network policy", run: r.reconcileNetworkPolicy},
+		{name: "disruption budget", run: r.reconcilePDB},
 		{name: "serving certificate", run: r.reconcileServingCertificate, needs: []string{"service"}},
 		{name: "token PKI", run: r.reconcileTokenPKI, needs: []string{"service"}},
 		{name: "auth config", run: r.reconcileAuthConfig, needs: []string{"service"}},
