@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver/authtest"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/render"
 )
 
@@ -24,9 +25,13 @@ type s3Server struct {
 	endpoint, bucket string
 	access, secret   string
 	root             string // the backend's top directory; buckets are its subdirectories
+	caFile           string // with TLS: the PEM CA that issued the server's certificate
 }
 
-func startS3(t testing.TB) *s3Server {
+func startS3(t testing.TB) *s3Server { return startS3On(t, false) }
+
+// startS3On serves https with a certificate from a private CA when tls.
+func startS3On(t testing.TB, tls bool) *s3Server {
 	t.Helper()
 	bin := os.Getenv("VERSITYGW_BIN")
 	if bin == "" {
@@ -51,9 +56,21 @@ func startS3(t testing.TB) *s3Server {
 	}
 	addr := hostPort(freePort(t))
 	s.endpoint = "http://" + addr
+	args := []string{bin, "--port", addr, "--quiet"}
+	if tls {
+		ca := authtest.NewCA("s3 test CA")
+		leaf := ca.Issue("s3", authtest.EC256, "127.0.0.1")
+		dir := t.TempDir()
+		s.caFile = filepath.Join(dir, "ca.crt")
+		writeFile(t, s.caFile, ca.CertPEM())
+		writeFile(t, filepath.Join(dir, "tls.crt"), leaf.CertPEM())
+		writeFile(t, filepath.Join(dir, "tls.key"), leaf.KeyPEM())
+		args = append(args, "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"))
+		s.endpoint = "https://" + addr
+	}
 	// Credentials through the environment, not argv (ps shows argv).
 	p := start(t, "versitygw", []string{"ROOT_ACCESS_KEY_ID=" + s.access, "ROOT_SECRET_ACCESS_KEY=" + s.secret},
-		bin, "--port", addr, "--quiet", "posix", "--sidecar", side, s.root)
+		append(args, "posix", "--sidecar", side, s.root)...)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -70,13 +87,17 @@ func startS3(t testing.TB) *s3Server {
 
 // registryStorage is the storage section the operator renders for s on
 // this server (from internal/render, so the test runs what pods run), and
-// the environment the rendered Deployment gives the registry container.
+// the environment the rendered Deployment gives the registry container
+// (credentials; with TLS, AWS_CA_BUNDLE).
 func (s *s3Server) registryStorage(t testing.TB) (map[string]any, []string) {
 	t.Helper()
 	ra := &v1alpha1.RegistryAuth{}
 	ra.Name, ra.Namespace = "dataplane", "s3"
 	ra.Spec.Registry.Storage.S3 = &v1alpha1.S3Storage{Bucket: s.bucket, Endpoint: s.endpoint, ForcePathStyle: true,
 		RootDirectory: "/dataplane", CredentialsSecretRef: &v1alpha1.S3CredentialsRef{Name: "s3"}}
+	if s.caFile != "" {
+		ra.Spec.Registry.Storage.S3.CABundleRef = &v1alpha1.ConfigMapKeyRef{Name: "s3-ca"}
+	}
 	out, err := render.RegistryConfig(ra, render.Wiring{})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +108,13 @@ func (s *s3Server) registryStorage(t testing.TB) (map[string]any, []string) {
 	if err := yaml.Unmarshal(out, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	return cfg.Storage, []string{render.EnvS3AccessKey + "=" + s.access, render.EnvS3SecretKey + "=" + s.secret}
+	env := []string{render.EnvS3AccessKey + "=" + s.access, render.EnvS3SecretKey + "=" + s.secret}
+	if s.caFile != "" {
+		// The rendered variable, pointing at this test's copy of the CA
+		// instead of the pod's mount of the ConfigMap.
+		env = append(env, render.EnvS3CABundle+"="+s.caFile)
+	}
+	return cfg.Storage, env
 }
 
 // blobPath is where the registry keeps blob hex (sha256) in the bucket.
