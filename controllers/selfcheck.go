@@ -98,6 +98,10 @@ func (r *RegistryAuthReconciler) reconcileVerified(ctx context.Context, st *stat
 	})
 	st.log.V(1).Info("self-check", "ok", res.OK, "reason", res.Reason, "took", res.Took)
 	st.set(v1alpha1.ConditionVerified, res.OK, res.Reason, res.Message)
+	if !res.OK {
+		// A Warning when the check starts failing (announce: once).
+		st.warnings = append(st.warnings, warning{condType: v1alpha1.ConditionVerified, reason: res.Reason, message: res.Message})
+	}
 	if res.OK {
 		st.renewals = append(st.renewals, st.now.Add(verifyInterval))
 	} else {

@@ -32,6 +32,11 @@ func TestReadyRequiresVerified(t *testing.T) {
 		t.Errorf("Ready should quote the check: %q", msg)
 	}
 
+	settle(t)
+	if n, notes := eventCount(t, ns, "truth", corev1.EventTypeWarning, selfcheck.ReasonStorageNotWritable); n != 1 {
+		t.Errorf("want one StorageNotWritable Warning over the re-checks, got %d: %q", n, notes)
+	}
+
 	cfg := authUsers(t, ns, "truth")
 	if u := cfg[probeUser]; u == nil || u.Password == "" {
 		t.Fatalf("probe identity not rendered")
