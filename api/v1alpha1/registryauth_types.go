@@ -169,6 +169,7 @@ const (
 )
 
 // AuthSpec configures the token server.
+// +kubebuilder:validation:XValidation:rule="!has(self.identities) || size(self.identities) == 0 || !has(self.provider) || self.provider == 'builtin'",message="identities need the builtin provider (docker_auth cannot validate workload tokens)"
 type AuthSpec struct {
 	// Provider of the token server.
 	// +optional
@@ -213,6 +214,14 @@ type AuthSpec struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=64
 	ACL []ACLRule `json:"acl,omitempty"`
+
+	// Identities are trusted issuers of workload tokens (identity_types.go).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:XValidation:rule="self.filter(i, has(i.kubernetes)).size() <= 1",message="at most one kubernetes identity (the cluster the registry runs in)"
+	Identities []Identity `json:"identities,omitempty"`
 
 	// Resources of the auth container.
 	// +optional

@@ -19,6 +19,8 @@ type decision struct {
 	requested []Scope
 	granted   []ResourceActions
 	refresh   bool
+	// identity that admitted a workload token, or why a token was refused.
+	identity, identityError string
 }
 
 func (s *Server) auditDecision(ctx context.Context, d *decision) {
@@ -45,5 +47,7 @@ func (s *Server) auditDecision(ctx context.Context, d *decision) {
 		slog.Any("requested", req),
 		slog.Any("granted", got),
 		slog.Bool("refresh_token", d.refresh),
+		slog.String("identity", d.identity),
+		slog.String("identity_error", d.identityError),
 	)
 }

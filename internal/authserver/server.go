@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"sync/atomic"
 	"time"
+
+	authnclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
 )
 
 // Options are the auth-server flags.
@@ -39,6 +41,9 @@ type Options struct {
 	MaintenanceFile       string
 	MaintenanceRetryAfter time.Duration
 	Logger                *slog.Logger
+	// TokenReviews checks this cluster's ServiceAccount tokens for a
+	// kubernetes identity; nil means the Pod's in-cluster credentials.
+	TokenReviews authnclient.TokenReviewInterface
 }
 
 // Bounds on the front door's connections. Headers must arrive within
@@ -79,6 +84,7 @@ type Server struct {
 	draining    atomic.Bool
 	probe       *http.Client
 	maint       *maintenance
+	identities  identityHolder
 
 	front, monitor     *http.Server
 	frontLn, monitorLn net.Listener

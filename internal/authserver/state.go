@@ -33,6 +33,8 @@ type state struct {
 	refused     []string          // users whose hash is not at the policy cost: they cannot log in
 	unsupported []string
 	watched     []string
+	// identityConfig: trusted workload-token issuers (identity.go).
+	identityConfig []authconfig.Identity
 }
 
 type account struct {
@@ -40,6 +42,9 @@ type account struct {
 	hash    []byte
 	labels  map[string][]string
 	binding []byte // ties refresh tokens to this password hash
+	// expiry of the workload token a caller logged in with (identity.go);
+	// zero for password users.
+	expiry time.Time
 }
 
 // loadState reads the config and every file it names. fallbackKey signs
@@ -51,11 +56,12 @@ func loadState(configPath, refreshKeyPath string, fallbackKey []byte, cost int) 
 		return nil, err
 	}
 	st := &state{
-		addr:        cfg.Server.Addr,
-		issuer:      cfg.Token.Issuer,
-		ttl:         time.Duration(cfg.Token.Expiration) * time.Second,
-		unsupported: unsupported,
-		watched:     []string{configPath},
+		addr:           cfg.Server.Addr,
+		issuer:         cfg.Token.Issuer,
+		ttl:            time.Duration(cfg.Token.Expiration) * time.Second,
+		unsupported:    unsupported,
+		watched:        []string{configPath},
+		identityConfig: cfg.Identities,
 	}
 	if cfg.Server.Certificate == "" {
 		return nil, errors.New("server.certificate and server.key are required: the front door serves TLS only")

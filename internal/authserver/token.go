@@ -78,7 +78,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		d.user = acct.name
 	} else {
 		var ok bool
-		if acct, ok = s.authenticate(st, tr.user, tr.password, d.client); !ok {
+		if acct, ok = s.login(r.Context(), st, tr, d); !ok {
 			msg := "invalid username or password"
 			if tr.grant == "anonymous" {
 				msg = "authentication required: anonymous access is not enabled"
@@ -91,15 +91,18 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 
 	access := s.authorize(st, acct, tr, d.client)
 	d.granted = access
-	token, err := st.signer.sign(st.issuer, acct.name, tr.service, st.ttl, now, access)
+	ttl := tokenTTL(st, acct, now)
+	token, err := st.signer.sign(st.issuer, acct.name, tr.service, ttl, now, access)
 	if err != nil {
 		s.log.Error("signing a token failed", "error", err)
 		writeError(w, http.StatusInternalServerError, "server_error", "could not sign the token")
 		deny("internal")
 		return
 	}
-	resp := tokenResponse{Token: token, AccessToken: token, ExpiresIn: int64(st.ttl / time.Second), IssuedAt: now.UTC().Format(time.RFC3339)}
-	if tr.offline && acct.name != "" {
+	resp := tokenResponse{Token: token, AccessToken: token, ExpiresIn: int64(ttl / time.Second), IssuedAt: now.UTC().Format(time.RFC3339)}
+	// No refresh token for a workload identity: it would outlive the
+	// workload token (acct.expiry), and nothing could revoke it.
+	if tr.offline && acct.name != "" && acct.expiry.IsZero() {
 		if resp.RefreshToken, err = s.issueRefresh(st, acct, tr.service, now); err != nil {
 			s.log.Error("signing a refresh token failed", "error", err)
 		}

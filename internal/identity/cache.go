@@ -62,3 +62,9 @@ func (c *reviewCache) len() int {
 	defer c.mu.Unlock()
 	return c.lru.Len()
 }
+
+func (c *reviewCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Clear()
+}

@@ -56,3 +56,14 @@ func (u unverified) expiry() (time.Time, bool) {
 	}
 	return time.Unix(*u.Expiry, 0), true
 }
+
+// UnverifiedExpiry reads a JWT's exp without checking anything: for
+// bounding how long something derived from the token may be kept, never
+// for deciding whether the token is good.
+func UnverifiedExpiry(token string) (time.Time, bool) {
+	u, ok := peek(token)
+	if !ok {
+		return time.Time{}, false
+	}
+	return u.expiry()
+}

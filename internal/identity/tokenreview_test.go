@@ -4,78 +4,28 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/identity/identitytest"
 )
 
-// fakeReviews is a stand-in for the API server's TokenReview (client-go's
-// fake clientset with a reactor): it admits tokens listed in users, bound to
-// the audiences listed in auds. The real API server is exercised by the
-// envtest in controllers (TestIdentityTokenReview).
-type fakeReviews struct {
-	users map[string]authnv1.UserInfo // token -> user
-	auds  []string
-	calls atomic.Int64
-	// lax: admit listed tokens and report auds as their audiences whatever
-	// was asked (an authenticator that ignores audiences).
-	lax bool
-}
-
-func (f *fakeReviews) client() *fake.Clientset {
-	cs := fake.NewClientset()
-	cs.PrependReactor("create", "tokenreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		f.calls.Add(1)
-		tr := a.(k8stesting.CreateAction).GetObject().(*authnv1.TokenReview).DeepCopy()
-		u, ok := f.users[tr.Spec.Token]
-		var got []string
-		for _, want := range tr.Spec.Audiences {
-			for _, have := range f.auds {
-				if want == have {
-					got = append(got, want)
-				}
-			}
-		}
-		if f.lax {
-			got = f.auds
-		}
-		if !ok || len(got) == 0 {
-			tr.Status = authnv1.TokenReviewStatus{Error: "invalid bearer token"}
-		} else {
-			tr.Status = authnv1.TokenReviewStatus{Authenticated: true, User: u, Audiences: got}
-		}
-		return true, tr, nil
-	})
-	return cs
-}
-
-// saToken is a JWT-shaped token whose only readable part that matters is
-// exp (the stand-in does not check signatures; the API server does).
+// saToken is a JWT-shaped token whose readable exp is what matters here
+// (the stand-in does not check signatures; the API server does).
 func saToken(t *testing.T, n int, exp time.Time) string {
 	t.Helper()
 	return identitytest.SignWith(t, identitytest.NewKey(t), "sa", map[string]any{"iss": "https://kubernetes.default.svc", "exp": exp.Unix(), "n": n})
 }
 
-func saUser(ns, name, pod string) authnv1.UserInfo {
-	return authnv1.UserInfo{
-		Username: "system:serviceaccount:" + ns + ":" + name, UID: "uid-" + name,
-		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns},
-		Extra:  map[string]authnv1.ExtraValue{extraPodName: {pod}, extraPodUID: {"pod-uid"}},
-	}
-}
+var saUser = identitytest.ServiceAccountUser
 
-func kubeSet(t *testing.T, f *fakeReviews, c *clock, size int, ttl time.Duration) *Set {
+func kubeSet(t *testing.T, f *identitytest.FakeReviews, c *clock, size int, ttl time.Duration) *Set {
 	t.Helper()
 	s, err := NewSet([]authconfig.Identity{{Name: "cluster", Kubernetes: &authconfig.KubernetesIssuer{Audiences: []string{"registry"}}}},
-		Options{TokenReviews: f.client().AuthenticationV1().TokenReviews(), Now: c.now, CacheSize: size, CacheTTL: ttl})
+		Options{TokenReviews: f.Client(), Now: c.now, CacheSize: size, CacheTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,9 +39,11 @@ func TestKubernetesMapsAndRefuses(t *testing.T) {
 	person := saToken(t, 2, now.Add(time.Hour))
 	noExp := identitytest.SignWith(t, identitytest.NewKey(t), "sa", map[string]any{"iss": "x"})
 	expired := saToken(t, 3, now.Add(-time.Second))
-	f := &fakeReviews{auds: []string{"registry"}, users: map[string]authnv1.UserInfo{
-		good: saUser("team-a", "builder", "job-1"), person: {Username: "alice"}, noExp: saUser("a", "b", ""), expired: saUser("a", "b", ""),
-	}}
+	f := identitytest.NewFakeReviews("registry")
+	f.Admit(good, saUser("team-a", "builder", "job-1"))
+	f.Admit(person, authnv1.UserInfo{Username: "alice"})
+	f.Admit(noExp, saUser("a", "b", ""))
+	f.Admit(expired, saUser("a", "b", ""))
 	s := kubeSet(t, f, c, 10, time.Minute)
 	p, err := s.Validate(context.Background(), good)
 	if err != nil {
@@ -111,15 +63,13 @@ func TestKubernetesMapsAndRefuses(t *testing.T) {
 		}
 	}
 	// A token for another audience (the API server's): the review says so.
-	f.auds = []string{"https://kubernetes.default.svc"}
-	s2 := kubeSet(t, f, c, 10, time.Minute)
-	if _, err := s2.Validate(context.Background(), good); err == nil {
+	f.Bind(false, "https://kubernetes.default.svc")
+	if _, err := kubeSet(t, f, c, 10, time.Minute).Validate(context.Background(), good); err == nil {
 		t.Fatal("a token bound to another audience was admitted")
 	}
 	// And if the review admits it yet names other audiences, we refuse.
-	f.lax = true
-	s3 := kubeSet(t, f, c, 10, time.Minute)
-	if _, err := s3.Validate(context.Background(), good); err == nil || !strings.Contains(err.Error(), "not bound to our audience") {
+	f.Bind(true, "https://kubernetes.default.svc")
+	if _, err := kubeSet(t, f, c, 10, time.Minute).Validate(context.Background(), good); err == nil || !strings.Contains(err.Error(), "not bound to our audience") {
 		t.Fatalf("review with foreign audiences: %v", err)
 	}
 }
@@ -130,12 +80,13 @@ func TestKubernetesMapsAndRefuses(t *testing.T) {
 func TestReviewCacheBounds(t *testing.T) {
 	now := time.Now()
 	c := &clock{t: now}
-	f := &fakeReviews{auds: []string{"registry"}, users: map[string]authnv1.UserInfo{}}
+	f := identitytest.NewFakeReviews("registry")
 	s := kubeSet(t, f, c, 3, time.Minute)
 	ctx := context.Background()
 	long := saToken(t, 1, now.Add(time.Hour))
 	short := saToken(t, 2, now.Add(20*time.Second))
-	f.users[long], f.users[short] = saUser("a", "long", ""), saUser("a", "short", "")
+	f.Admit(long, saUser("a", "long", ""))
+	f.Admit(short, saUser("a", "short", ""))
 	review := func(tok string) {
 		t.Helper()
 		if _, err := s.Validate(ctx, tok); err != nil {
@@ -144,7 +95,7 @@ func TestReviewCacheBounds(t *testing.T) {
 	}
 	calls := func(want int64) {
 		t.Helper()
-		if got := f.calls.Load(); got != want {
+		if got := f.Calls.Load(); got != want {
 			t.Fatalf("TokenReviews = %d, want %d", got, want)
 		}
 	}
@@ -155,11 +106,11 @@ func TestReviewCacheBounds(t *testing.T) {
 	calls(2)
 
 	// The ServiceAccount is deleted: cached access lasts at most the TTL.
-	delete(f.users, long)
+	f.Forget(long)
 	c.add(59 * time.Second)
 	review(long)
 	calls(2)
-	// short's token expired at 20s: its entry died with it (and so does the token).
+	// short's token expired at 20s: its entry died with it.
 	if _, err := s.Validate(ctx, short); err == nil {
 		t.Fatal("expired token admitted from the cache")
 	}
@@ -170,7 +121,7 @@ func TestReviewCacheBounds(t *testing.T) {
 	calls(3)
 
 	// Refusals are not cached: the user comes back, the next review admits.
-	f.users[long] = saUser("a", "long", "")
+	f.Admit(long, saUser("a", "long", ""))
 	review(long)
 	calls(4)
 
@@ -178,14 +129,14 @@ func TestReviewCacheBounds(t *testing.T) {
 	var toks []string
 	for i := range 4 {
 		tok := saToken(t, 10+i, c.now().Add(time.Hour))
-		f.users[tok] = saUser("a", fmt.Sprint("sa", i), "")
+		f.Admit(tok, saUser("a", fmt.Sprint("sa", i), ""))
 		toks = append(toks, tok)
 		review(tok)
 	}
 	if n := s.kube.cache.len(); n != 3 {
 		t.Fatalf("cache holds %d, want 3", n)
 	}
-	before := f.calls.Load()
+	before := f.Calls.Load()
 	review(toks[3])
 	review(toks[2])
 	review(toks[1])

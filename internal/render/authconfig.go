@@ -66,6 +66,7 @@ func AuthConfig(ra *v1alpha1.RegistryAuth, w Wiring, hashes map[string]string) (
 			cfg.Users[""] = &authconfig.User{}
 		}
 	}
+	cfg.Identities = identities(ra, w)
 	if err := authconfig.Validate(cfg); err != nil {
 		return nil, err
 	}

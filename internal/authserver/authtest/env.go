@@ -30,6 +30,7 @@ type Options struct {
 	Expiration  int64  // seconds; default 300
 	Users       map[string]User
 	ACL         string // YAML list of ACL entries
+	Identities  []authconfig.Identity
 }
 
 // Env is the file layout of one auth container: three Secret volumes (config,
@@ -82,8 +83,9 @@ func NewEnv(dir string, o Options) (*Env, error) {
 			Issuer: o.Issuer, Expiration: o.Expiration,
 			Certificate: filepath.Join(e.TokenDir, "tls.crt"), Key: filepath.Join(e.TokenDir, "tls.key"),
 		},
-		Users: map[string]*authconfig.User{},
-		ACL:   acl,
+		Users:      map[string]*authconfig.User{},
+		ACL:        acl,
+		Identities: o.Identities,
 	}
 	for name, u := range o.Users {
 		e.Config.Users[name] = &authconfig.User{Password: Hash(u.Password, u.Cost), Labels: u.Labels}
