@@ -86,7 +86,10 @@ func (k *keySet) match(kid string) []jose.JSONWebKey {
 
 func (k *keySet) refresh(ctx context.Context, now time.Time) error {
 	k.tried = now
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	// Not the caller's cancellation: a client that hangs up at once must
+	// not fail the fetch and so block refreshes for minInterval (a cheap
+	// way to keep a rotated key from verifying).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 	defer cancel()
 	var disc struct {
 		Issuer  string `json:"issuer"`

@@ -188,6 +188,26 @@ func TestJWKSRotation(t *testing.T) {
 	}
 }
 
+// TestJWKSRefreshIgnoresClientHangup: a refresh triggered by a request
+// whose client already went away still completes, so it cannot be used to
+// hold a new key off for KeysMinRefresh.
+func TestJWKSRefreshIgnoresClientHangup(t *testing.T) {
+	is := identitytest.NewIssuer(t)
+	c := &clock{t: time.Now()}
+	s := newTestSet(t, c, githubIdentity(is))
+	if _, err := s.Validate(context.Background(), is.Sign(t, is.Claims(testAud, "org/app", "main", c.now(), time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	is.Use(is.AddKey(t))
+	c.add(2 * time.Second)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = s.Validate(gone, is.Sign(t, is.Claims(testAud, "org/app", "main", c.now(), time.Minute)))
+	if _, err := s.Validate(context.Background(), is.Sign(t, is.Claims(testAud, "org/app", "main", c.now(), time.Minute))); err != nil {
+		t.Fatalf("new key after a hung-up refresh: %v", err)
+	}
+}
+
 func TestJWKSOutageKeepsKeysForABoundedTime(t *testing.T) {
 	is := identitytest.NewIssuer(t)
 	c := &clock{t: time.Now()}
