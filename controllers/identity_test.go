@@ -2,6 +2,11 @@ package controllers
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +20,8 @@ import (
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver"
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver/authtest"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/identity"
 )
 
@@ -150,5 +157,85 @@ func TestIdentityTokenReview(t *testing.T) {
 			t.Fatal("the token of a deleted ServiceAccount was still admitted after 15s")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestIdentityTokenServerWithTokenReview: the token server itself, its
+// TokenReviews answered by envtest's real kube-apiserver. A Pod-less
+// ServiceAccount token of the registry's audience logs in with Basic; the
+// ACL's ${labels:namespace}/* grants its own namespace only; a token of
+// another audience gets 401.
+func TestIdentityTokenServerWithTokenReview(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	cs, err := kubernetes.NewForConfig(testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "puller", Namespace: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	env, err := authtest.NewEnv(t.TempDir(), authtest.Options{
+		Issuer: "acme.registry.registryauth.dev", Expiration: 300,
+		ACL:        `[{match: {account: "/^cluster:/", name: "${labels:namespace}/*"}, actions: [pull]}]`,
+		Identities: []authconfig.Identity{{Name: "cluster", Kubernetes: &authconfig.KubernetesIssuer{Audiences: []string{"acme.registry"}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := authserver.New(authserver.Options{
+		ConfigPath: env.ConfigPath(), RefreshKeyPath: env.RefreshKeyPath(), MonitoringAddr: "127.0.0.1:0",
+		ReloadInterval: time.Minute, DrainTimeout: time.Second, IdleTimeout: time.Minute, CacheTTL: time.Minute, RefreshTokenTTL: time.Hour,
+		BcryptCost: 5, TokenReviews: cs.AuthenticationV1().TokenReviews(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(token string, scopes ...string) (int, []string) {
+		q := url.Values{"service": {"acme.registry"}, "scope": scopes}
+		r := httptest.NewRequest(http.MethodGet, "https://localhost/auth/token?"+q.Encode(), nil)
+		r.SetBasicAuth("serviceaccount", token)
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			return w.Code, nil
+		}
+		var resp struct{ Token string }
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Fatal(err)
+		}
+		// The access claim, read without verifying (authserver's own tests verify signatures).
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(resp.Token, ".")[1])
+		var claims struct {
+			Sub    string `json:"sub"`
+			Access []struct {
+				Name    string   `json:"name"`
+				Actions []string `json:"actions"`
+			} `json:"access"`
+		}
+		if err := json.Unmarshal(payload, &claims); err != nil {
+			t.Fatal(err)
+		}
+		out := []string{claims.Sub}
+		for _, a := range claims.Access {
+			out = append(out, a.Name+":"+strings.Join(a.Actions, ","))
+		}
+		return w.Code, out
+	}
+	mint := func(aud string) string {
+		tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "puller", &authnv1.TokenRequest{
+			Spec: authnv1.TokenRequestSpec{Audiences: []string{aud}, ExpirationSeconds: ptr.To[int64](600)},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Status.Token
+	}
+	code, got := login(mint("acme.registry"), "repository:"+ns+"/app:pull", "repository:other/app:pull")
+	if code != http.StatusOK || len(got) != 2 || got[0] != "cluster:"+ns+"/puller" || got[1] != ns+"/app:pull" {
+		t.Fatalf("login with our audience: %d %v", code, got)
+	}
+	if code, _ := login(mint("https://kubernetes.default.svc")); code != http.StatusUnauthorized {
+		t.Fatalf("login with the API server's audience: %d, want 401", code)
 	}
 }
