@@ -113,16 +113,7 @@ func TestIdentityTokenReview(t *testing.T) {
 	if err := k8s.Create(ctx, sa); err != nil {
 		t.Fatal(err)
 	}
-	mint := func(aud string) string {
-		t.Helper()
-		tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "builder", &authnv1.TokenRequest{
-			Spec: authnv1.TokenRequestSpec{Audiences: []string{aud}, ExpirationSeconds: ptr.To[int64](600)},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tr.Status.Token
-	}
+	mint := func(aud string) string { return mintToken(t, cs, ns, "builder", aud) }
 	set, err := identity.NewSet([]authconfig.Identity{{Name: "cluster", Kubernetes: &authconfig.KubernetesIssuer{Audiences: []string{"acme.registry"}}}},
 		identity.Options{TokenReviews: cs.AuthenticationV1().TokenReviews(), CacheTTL: time.Nanosecond})
 	if err != nil {
@@ -222,15 +213,7 @@ func TestIdentityTokenServerWithTokenReview(t *testing.T) {
 		}
 		return w.Code, out
 	}
-	mint := func(aud string) string {
-		tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "puller", &authnv1.TokenRequest{
-			Spec: authnv1.TokenRequestSpec{Audiences: []string{aud}, ExpirationSeconds: ptr.To[int64](600)},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tr.Status.Token
-	}
+	mint := func(aud string) string { return mintToken(t, cs, ns, "puller", aud) }
 	code, got := login(mint("acme.registry"), "repository:"+ns+"/app:pull", "repository:other/app:pull")
 	if code != http.StatusOK || len(got) != 2 || got[0] != "cluster:"+ns+"/puller" || got[1] != ns+"/app:pull" {
 		t.Fatalf("login with our audience: %d %v", code, got)
@@ -238,4 +221,17 @@ func TestIdentityTokenServerWithTokenReview(t *testing.T) {
 	if code, _ := login(mint("https://kubernetes.default.svc")); code != http.StatusUnauthorized {
 		t.Fatalf("login with the API server's audience: %d, want 401", code)
 	}
+}
+
+// mintToken asks the API server (TokenRequest) for a 10-minute token of
+// ServiceAccount ns/name bound to aud.
+func mintToken(t *testing.T, cs kubernetes.Interface, ns, name, aud string) string {
+	t.Helper()
+	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), name, &authnv1.TokenRequest{
+		Spec: authnv1.TokenRequestSpec{Audiences: []string{aud}, ExpirationSeconds: ptr.To[int64](600)},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr.Status.Token
 }
