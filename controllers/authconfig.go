@@ -34,6 +34,9 @@ func (r *RegistryAuthReconciler) reconcileAuthConfig(ctx context.Context, st *st
 		hashes[name] = p.Hash
 	}
 	cfg, err := render.AuthConfig(st.ra, st.wiring, hashes)
+	if err == nil {
+		err = r.addRobots(ctx, st, cfg)
+	}
 	if err != nil {
 		// Keep serving the last good config: nothing is applied.
 		r.fail(st, v1alpha1.ConditionConfigRendered, v1alpha1.ReasonInvalidACL, "auth config not rendered: "+err.Error())

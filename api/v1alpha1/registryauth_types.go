@@ -38,6 +38,10 @@ type RegistryAuthSpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	Expose ExposeSpec `json:"expose"`
+
+	// PullSecrets gives selected namespaces pull access (see pullaccess_types.go).
+	// +optional
+	PullSecrets *PullSecretsSpec `json:"pullSecrets,omitempty"`
 }
 
 // RegistrySpec configures the registry container.

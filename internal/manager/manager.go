@@ -99,6 +99,12 @@ func Setup(mgr ctrl.Manager, cfg *Config, key []byte) error {
 			return err
 		}
 	}
+	pa := &controllers.PullAccessReconciler{
+		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("registry-auth-operator"), Now: time.Now,
+	}
+	if err := pa.SetupWithManager(mgr); err != nil {
+		return err
+	}
 	r := &controllers.RegistryAuthReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
