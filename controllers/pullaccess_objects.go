@@ -133,7 +133,6 @@ func (r *PullAccessReconciler) putSecret(ctx context.Context, ra *v1alpha1.Regis
 	}
 	lbl := map[string]string{
 		pullaccess.LabelKind: pullaccess.KindPullSecret, pullaccess.LabelRegistryUID: string(ra.UID),
-		render.LabelManagedBy: render.ManagedBy,
 	}
 	if live == nil {
 		s := &corev1.Secret{

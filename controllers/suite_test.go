@@ -148,7 +148,6 @@ func startOperator() error {
 	if err != nil {
 		return err
 	}
-<<<<<<< HEAD
 	r := &RegistryAuthReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
@@ -166,13 +165,11 @@ func startOperator() error {
 		return err
 	}
 	operatorCache, secretMetaCache = mgr.GetCache(), meta
-=======
 	pullRec = &PullAccessReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("registry-auth-operator"),
 		Now: testNow, Settle: pullSettle, reconciled: func() { pullReconciles.Add(1) }}
 	if err := pullRec.SetupWithManager(mgr); err != nil {
 		return err
 	}
->>>>>>> 6840bc8 (Pull access for every namespace: spec.pullSecrets, robot credentials per (registry, namespace), pull Secrets and additive ServiceAccount entries kept by a controller of its own, rotation with overlap)
 	nt := &NodeTrustReconciler{Client: mgr.GetClient(), Applier: r.Applier, Namespace: operatorNamespace, Name: nodeTrustConfigMap}
 	if err := nt.SetupWithManager(mgr); err != nil {
 		return err
