@@ -54,6 +54,9 @@ type PullAccessReconciler struct {
 	Settle time.Duration
 	// Generate makes robot passwords (pullaccess.NewPassword).
 	Generate pullaccess.Generator
+	// Namespaces limits pull access to these namespaces (the operator's
+	// --watch-namespaces, where its RBAC lets it write Secrets); nil: all.
+	Namespaces []string
 
 	reconciled func() // test hook: called after each reconcile
 	pending    []cacheWrite
@@ -255,7 +258,7 @@ func (r *PullAccessReconciler) selectedNamespaces(ctx context.Context, sel label
 	var out []string
 	ann := map[string]string{}
 	for _, ns := range list.Items {
-		if !ns.DeletionTimestamp.IsZero() {
+		if !ns.DeletionTimestamp.IsZero() || (r.Namespaces != nil && !slices.Contains(r.Namespaces, ns.Name)) {
 			continue
 		}
 		out = append(out, ns.Name)

@@ -23,10 +23,18 @@ import (
 // Secrets only, ServiceAccounts cut down to name and pull-secret list, and
 // namespaces as metadata. At 1000 namespaces that is a few hundred bytes
 // per namespace, and no Secret of anyone else.
-func pullAccessCacheOptions(mgr ctrl.Manager) cache.Options {
+func pullAccessCacheOptions(mgr ctrl.Manager, namespaces []string) cache.Options {
 	own, _ := labels.NewRequirement(pullaccess.LabelKind, selection.Exists, nil)
+	var scoped map[string]cache.Config
+	for _, ns := range namespaces {
+		if scoped == nil {
+			scoped = map[string]cache.Config{}
+		}
+		scoped[ns] = cache.Config{}
+	}
 	return cache.Options{
-		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient(),
+		DefaultNamespaces: scoped, // namespaced kinds only; namespaces stay cluster-wide
+		Scheme:            mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient(),
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}:         {Label: labels.NewSelector().Add(*own)},
@@ -51,7 +59,7 @@ func slimServiceAccount(o any) (any, error) {
 
 // SetupWithManager registers pull access with its own cache.
 func (r *PullAccessReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	c, err := cache.New(mgr.GetConfig(), pullAccessCacheOptions(mgr))
+	c, err := cache.New(mgr.GetConfig(), pullAccessCacheOptions(mgr, r.Namespaces))
 	if err != nil {
 		return err
 	}
