@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -151,7 +152,7 @@ func (f *pullFixture) gone(t *testing.T, ns string) {
 		}
 		if exists(t, f.raNs, f.ra, &v1alpha1.RegistryAuth{}) {
 			for u := range f.authConfig(t).Users {
-				if len(u) > len(pullaccess.RobotPrefix) && u[:len(pullaccess.RobotPrefix)+len(ns)] == pullaccess.RobotPrefix+ns {
+				if strings.HasPrefix(u, pullaccess.RobotPrefix+ns+".") {
 					return fmt.Errorf("auth config still has %s", u)
 				}
 			}
@@ -191,9 +192,19 @@ func TestPullAccessFollowsTheSelector(t *testing.T) {
 	a, b, other := f.tenant(t, true), f.tenant(t, true), f.tenant(t, false)
 	f.granted(t, a)
 	f.granted(t, b)
+	// The robots' rules come before every rule of the spec.
 	cfg := f.authConfig(t)
-	if got := cfg.ACL[0].Match.Name; got == nil || *got != "${labels:namespace}/*" {
-		t.Errorf("first ACL rule is not the robots' own: %+v", cfg.ACL[0])
+	first, spec := -1, -1
+	for i, r := range cfg.ACL {
+		if first < 0 && r.Match.Name != nil && *r.Match.Name == "${labels:namespace}/*" {
+			first = i
+		}
+		if spec < 0 && r.Match.Account != nil && *r.Match.Account == "admin" {
+			spec = i
+		}
+	}
+	if first < 0 || spec < 0 || first > spec {
+		t.Errorf("robots' rule at %d, the spec's first at %d: %+v", first, spec, cfg.ACL)
 	}
 	f.gone(t, other)
 	if !slices.Contains(get(t, f.raNs, f.ra, &v1alpha1.RegistryAuth{}).Finalizers, pullaccess.Finalizer) {
