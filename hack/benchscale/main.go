@@ -33,6 +33,7 @@ type options struct {
 	killSize      int
 	concurrency   int
 	settleTimeout time.Duration
+	nodeTrust     bool
 }
 
 func main() {
@@ -45,6 +46,7 @@ func main() {
 	flag.IntVar(&o.kills, "kills", 20, "SIGKILLs of the kill series (0 skips it)")
 	flag.IntVar(&o.killSize, "kill-n", 100, "registries of the kill series")
 	flag.IntVar(&o.concurrency, "max-concurrent-reconciles", 4, "passed to the operator")
+	flag.BoolVar(&o.nodeTrust, "node-trust", true, "run the operator with the node-trust ConfigMap")
 	flag.DurationVar(&o.settleTimeout, "settle-timeout", 15*time.Minute, "give up waiting for a settle after this")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
@@ -62,7 +64,7 @@ func main() {
 		fatal(err)
 	}
 	o.operator = bin
-	fmt.Printf("benchscale: %s, max-concurrent-reconciles=%d, load at start: %s\n", time.Now().Format(time.RFC3339), o.concurrency, loadavg())
+	fmt.Printf("benchscale: %s, max-concurrent-reconciles=%d, node trust %v, load at start: %s\n", time.Now().Format(time.RFC3339), o.concurrency, o.nodeTrust, loadavg())
 	for _, n := range o.sizes {
 		if err := runSize(o, n, true); err != nil {
 			fatal(err)

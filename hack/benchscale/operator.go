@@ -29,11 +29,15 @@ func startOperator(o options, cl *cluster) (*operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(o.operator,
-		"--metrics-bind-address=127.0.0.1:"+strconv.Itoa(port),
+	args := []string{
+		"--metrics-bind-address=127.0.0.1:" + strconv.Itoa(port),
 		"--health-probe-bind-address=0",
-		"--node-trust-configmap=registry-auth-operator-node-trust",
-		"--max-concurrent-reconciles="+strconv.Itoa(o.concurrency))
+		"--max-concurrent-reconciles=" + strconv.Itoa(o.concurrency),
+	}
+	if o.nodeTrust {
+		args = append(args, "--node-trust-configmap=registry-auth-operator-node-trust")
+	}
+	cmd := exec.Command(o.operator, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cl.kubeconfig, "POD_NAMESPACE="+operatorNamespace,
 		"OPERATOR_IMAGE=registry-auth-operator:bench")
 	logf, err := os.Create(fmt.Sprintf("%s/operator-%d.log", cl.dir, time.Now().UnixNano()))

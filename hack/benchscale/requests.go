@@ -123,7 +123,12 @@ func (ph *phase) report(ctx context.Context, name string, n int) {
 	own := ph.cl.own.snapshot()
 	rss, hwm := ph.op.memory()
 	cpu := ph.op.cpu() - ph.cpu
-	fmt.Printf("%s: %.1f s, VmRSS %.1f MiB, VmHWM %.1f MiB, CPU %.1f s (load %s)\n", name, elapsed.Seconds(), rss, hwm, cpu, loadavg())
+	heap := 0.0
+	if m, err := ph.op.scrape(); err == nil {
+		heap = sum(m, "go_memstats_heap_inuse_bytes") / (1 << 20)
+	}
+	fmt.Printf("%s: %.1f s, VmRSS %.1f MiB, VmHWM %.1f MiB, Go heap in use %.1f MiB, CPU %.1f s (load %s)\n",
+		name, elapsed.Seconds(), rss, hwm, heap, cpu, loadavg())
 	var verbs []string
 	for v := range server {
 		verbs = append(verbs, v)

@@ -57,7 +57,11 @@ func (s *Server) newProxy(upstream *url.URL) http.Handler {
 		start := time.Now()
 		rc := http.NewResponseController(w)
 		t := &idleTimer{rc: rc, idle: s.opts.IdleTimeout}
-		t.extend()
+		t.extend() // replaces the request deadlines bounded set
+		if t.idle <= 0 {
+			_ = rc.SetReadDeadline(time.Time{}) // no idle limit: no deadline at all
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
 		sw := &countingWriter{statusWriter: statusWriter{ResponseWriter: w, code: http.StatusOK}, t: t}
 		var in *countingBody
 		if r.Body != nil && r.Body != http.NoBody {

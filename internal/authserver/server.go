@@ -47,15 +47,17 @@ type Options struct {
 }
 
 // Bounds on the front door's connections. Headers must arrive within
-// headerTimeout (this also bounds the TLS handshake); a token request's body
-// within tokenReadTimeout; a kept-alive connection may idle idleTimeout.
-// Proxied requests have no overall limit (a blob upload takes as long as it
-// takes) but are cut after --proxy-idle-timeout without a byte.
+// headerTimeout (this also bounds the TLS handshake); the rest of a request
+// (a token request's form body) within requestReadTimeout, and its answer
+// must be taken within requestWriteTimeout; a kept-alive connection may idle
+// idleTimeout. Proxied requests replace the last two by their own: no
+// overall limit (a blob upload takes as long as it takes), but cut after
+// --proxy-idle-timeout without a byte.
 const (
-	headerTimeout     = 10 * time.Second
-	tokenReadTimeout  = 10 * time.Second
-	tokenWriteTimeout = 20 * time.Second
-	idleTimeout       = 90 * time.Second
+	headerTimeout       = 10 * time.Second
+	requestReadTimeout  = 10 * time.Second
+	requestWriteTimeout = 20 * time.Second
+	idleTimeout         = 90 * time.Second
 )
 
 // tlsCipherSuites are the TLS 1.2 suites offered: forward secret AEADs
@@ -148,7 +150,23 @@ func (s *Server) install(st *state) {
 // Handler is the front door: the token endpoint, and the registry behind
 // it, for the names the serving certificate covers.
 func (s *Server) Handler() http.Handler {
-	return s.onlyServedNames(s.routes())
+	return bounded(s.onlyServedNames(s.routes()))
+}
+
+// bounded gives every request deadlines of its own. net/http has no
+// per-request deadline after the headers (its ReadTimeout and WriteTimeout
+// would also cut the proxy's long transfers), so without this a body that
+// never arrives, or an answer never read, holds the connection forever;
+// and a deadline left on a kept-alive connection by an earlier request
+// could cut a later one.
+func bounded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		_ = rc.SetReadDeadline(now.Add(requestReadTimeout)) // not every ResponseWriter supports deadlines
+		_ = rc.SetWriteDeadline(now.Add(requestWriteTimeout))
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) routes() http.Handler {

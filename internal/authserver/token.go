@@ -16,12 +16,6 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.metrics.requestSeconds.WithLabelValues(methodLabel(r.Method), codeLabel(rec.code)).Observe(time.Since(start).Seconds())
 	}()
 	w = rec
-	// A token request is small: the whole of it (body included) must arrive
-	// within tokenReadTimeout, and the answer must be taken within
-	// tokenWriteTimeout; a client that stalls is cut, not waited for.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(start.Add(tokenReadTimeout))
-	_ = rc.SetWriteDeadline(start.Add(tokenWriteTimeout))
 	st := s.state.Load()
 	d := &decision{client: s.clientIP(r)}
 	deny := func(reason string) {

@@ -18,6 +18,14 @@ func TestParseFlags(t *testing.T) {
 		t.Errorf("parsed %+v", c)
 	}
 
+	if c.MaxConcurrentReconciles != 4 || c.WatchNamespaces != nil || c.FingerprintKeySecret == "" {
+		t.Errorf("defaults: %+v", c)
+	}
+	w, err := ParseFlags([]string{"--auth-image=x", "--watch-namespaces= a, b,", "--max-concurrent-reconciles=8"})
+	if err != nil || len(w.WatchNamespaces) != 2 || w.WatchNamespaces[0] != "a" || w.WatchNamespaces[1] != "b" || w.MaxConcurrentReconciles != 8 {
+		t.Errorf("watch namespaces and concurrency: %v %+v", err, w)
+	}
+
 	t.Setenv("OPERATOR_IMAGE", "from-env:2")
 	if c, err := ParseFlags(nil); err != nil || c.Render.AuthImage != "from-env:2" {
 		t.Errorf("OPERATOR_IMAGE not used: %v %+v", err, c)
@@ -30,7 +38,8 @@ func TestParseFlagsRejects(t *testing.T) {
 	for args, want := range map[string]string{
 		"":                                 "--auth-image",
 		"--auth-image=x --ca-lifetime=10s": "at least 1m",
-		"--auth-image=x --node-trust-configmap=t": "POD_NAMESPACE",
+		"--auth-image=x --node-trust-configmap=t":      "POD_NAMESPACE",
+		"--auth-image=x --max-concurrent-reconciles=0": "at least 1",
 	} {
 		_, err := ParseFlags(strings.Fields(args))
 		if err == nil || !strings.Contains(err.Error(), want) {
