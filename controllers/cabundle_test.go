@@ -48,7 +48,7 @@ func TestCABundleIsAConfigMapWithoutKeys(t *testing.T) {
 
 	// A serving-CA rotation publishes the incoming CA beside the old one.
 	ra.Annotations = map[string]string{v1alpha1.AnnotationRotateServingCA: "bundle-test"}
-	if err := k8s.Update(context.Background(), ra); err != nil {
+	if err := updateRA(context.Background(), ra); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 15*time.Second, func() error {

@@ -52,7 +52,7 @@ func useIssuer(t *testing.T, ns, name, issuer string) {
 	t.Helper()
 	ra := get(t, ns, name, &v1alpha1.RegistryAuth{})
 	ra.Spec.TLS.IssuerRef = &v1alpha1.IssuerRef{Name: issuer, Kind: "Issuer"}
-	if err := k8s.Update(context.Background(), ra); err != nil {
+	if err := updateRA(context.Background(), ra); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -75,7 +75,7 @@ func TestRegistryConfigChangeRollsPods(t *testing.T) {
 
 	ra := get(t, ns, "roll", &v1alpha1.RegistryAuth{})
 	ra.Spec.Auth.Service = "registry.example.test"
-	if err := k8s.Update(context.Background(), ra); err != nil {
+	if err := updateRA(context.Background(), ra); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 15*time.Second, func() error {
@@ -201,7 +201,7 @@ func TestInvalidACLIsAConditionAndKeepsLastGoodConfig(t *testing.T) {
 	ra := get(t, ns, "acl", &v1alpha1.RegistryAuth{})
 	bad := "/team-(unclosed/"
 	ra.Spec.Auth.ACL = append(ra.Spec.Auth.ACL, v1alpha1.ACLRule{Match: v1alpha1.ACLMatch{Name: &bad}, Actions: []string{"pull"}})
-	if err := k8s.Update(context.Background(), ra); err != nil {
+	if err := updateRA(context.Background(), ra); err != nil {
 		t.Fatalf("CEL cannot check regex syntax, so admission accepts it: %v", err)
 	}
 	ra = waitCondition(t, ns, "acl", v1alpha1.ConditionConfigRendered, metav1.ConditionFalse, v1alpha1.ReasonInvalidACL)

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -166,3 +167,22 @@ func settle(t *testing.T) {
 }
 
 func key(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
+
+// updateRA writes ra's spec, labels and annotations. The operator patches the
+// status (and its conditions, e.g. Verified) at any time, so an object read a
+// moment ago may be stale: on a conflict, the change is put on the latest
+// version and sent again. The test's change itself is never merged away.
+func updateRA(ctx context.Context, ra *v1alpha1.RegistryAuth) error {
+	want := ra.DeepCopy()
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		err := k8s.Update(ctx, ra)
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		if gerr := k8s.Get(ctx, client.ObjectKeyFromObject(want), ra); gerr != nil {
+			return gerr
+		}
+		ra.Spec, ra.Labels, ra.Annotations = *want.Spec.DeepCopy(), want.Labels, want.Annotations
+		return err
+	})
+}

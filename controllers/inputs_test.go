@@ -105,7 +105,7 @@ func TestCrashLoopReasonReachesAvailable(t *testing.T) {
 	// Touching the RegistryAuth gets the reconcile now.
 	ra = get(t, ns, "crash", &v1alpha1.RegistryAuth{})
 	ra.Annotations = map[string]string{"touch": "1"}
-	if err := k8s.Update(ctx, ra); err != nil {
+	if err := updateRA(ctx, ra); err != nil {
 		t.Fatal(err)
 	}
 	ra = waitCondition(t, ns, "crash", v1alpha1.ConditionAvailable, metav1.ConditionFalse, v1alpha1.ReasonPodsFailing)

@@ -177,7 +177,7 @@ func TestStalledStepDoesNotBlockRollouts(t *testing.T) {
 	// A change that rolls the pods still rolls them.
 	ra = get(t, ns, "pinned", &v1alpha1.RegistryAuth{})
 	ra.Spec.Auth.Service = "pinned.example.test"
-	if err := k8s.Update(ctx, ra); err != nil {
+	if err := updateRA(ctx, ra); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 15*time.Second, func() error {
@@ -249,7 +249,7 @@ func TestEventsForTransitionsOnly(t *testing.T) {
 	settle(t)
 	ra := get(t, ns, "ev", &v1alpha1.RegistryAuth{})
 	ra.Annotations = map[string]string{"touch": "1"} // one more reconcile, nothing changed
-	if err := k8s.Update(ctx, ra); err != nil {
+	if err := updateRA(ctx, ra); err != nil {
 		t.Fatal(err)
 	}
 	settle(t)

@@ -110,7 +110,7 @@ func TestProvidersAgreeOnTheContract(t *testing.T) {
 	ra := get(t, ns, "both", &v1alpha1.RegistryAuth{})
 	ra.Spec.Auth.Provider = v1alpha1.ProviderDockerAuth
 	ra.Spec.Expose.Host = "both.example.test"
-	if err := k8s.Update(context.Background(), ra); err != nil {
+	if err := updateRA(context.Background(), ra); err != nil {
 		t.Fatal(err)
 	}
 	waitCondition(t, ns, "both", v1alpha1.ConditionConfigRendered, metav1.ConditionTrue, "")

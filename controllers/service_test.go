@@ -73,7 +73,7 @@ func TestPinnedClusterIP(t *testing.T) {
 	// Moving the pin cannot move a live Service: the condition says what to do.
 	other := freeClusterIP(t)
 	ra.Spec.Expose.Service.ClusterIP = other
-	if err := k8s.Update(context.Background(), ra); err != nil {
+	if err := updateRA(context.Background(), ra); err != nil {
 		t.Fatal(err)
 	}
 	ra = waitCondition(t, ns, "pinned", v1alpha1.ConditionServiceAddress, metav1.ConditionFalse, v1alpha1.ReasonClusterIPMismatch)

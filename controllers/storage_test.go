@@ -96,7 +96,7 @@ func TestDeletePolicyOwnsTheClaim(t *testing.T) {
 	})
 	ra = get(t, ns, "gone", &v1alpha1.RegistryAuth{})
 	ra.Spec.Registry.Storage.PersistentVolumeClaim.DeletionPolicy = v1alpha1.PVCRetain
-	if err := k8s.Update(context.Background(), ra); err != nil {
+	if err := updateRA(context.Background(), ra); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 15*time.Second, func() error {

@@ -52,7 +52,7 @@ func TestSwitchingTLSSourcesKeepsThePods(t *testing.T) {
 	}
 	ra := get(t, ns, "byo", &v1alpha1.RegistryAuth{})
 	ra.Spec.TLS.SecretName = "my-cert"
-	if err := k8s.Update(ctx, ra); err != nil {
+	if err := updateRA(ctx, ra); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 15*time.Second, func() error {
@@ -87,7 +87,7 @@ func TestSwitchingTLSSourcesKeepsThePods(t *testing.T) {
 	// trusted it still do.
 	ra = get(t, ns, "byo", &v1alpha1.RegistryAuth{})
 	ra.Spec.TLS.SecretName = ""
-	if err := k8s.Update(ctx, ra); err != nil {
+	if err := updateRA(ctx, ra); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 15*time.Second, func() error {
@@ -115,7 +115,7 @@ func TestUserSecretProblemsAreConditions(t *testing.T) {
 	deleteOnCleanup(t, ns, "bad")
 	ra := get(t, ns, "bad", &v1alpha1.RegistryAuth{})
 	ra.Spec.TLS.SecretName = "absent"
-	if err := k8s.Update(ctx, ra); err != nil {
+	if err := updateRA(ctx, ra); err != nil {
 		t.Fatal(err)
 	}
 	waitCondition(t, ns, "bad", v1alpha1.ConditionCertificatesReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound)
