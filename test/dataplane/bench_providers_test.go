@@ -39,8 +39,14 @@ type providerBench struct {
 // shared, so read the figures next to it. make bench-providers.
 func BenchmarkTokenProviders(b *testing.B) {
 	servers := []providerBench{
-		{"builtin (cache on)", func(b *testing.B, hash string, cost int) (string, int) { return builtinTarget(b, hash, cost, true) }},
-		{"builtin (cache off)", func(b *testing.B, hash string, cost int) (string, int) { return builtinTarget(b, hash, cost, false) }},
+		{"builtin (cache on)", func(b *testing.B, hash string, cost int) (string, int) {
+			t, _, pid := builtinServer(b, hash, cost, true)
+			return t, pid
+		}},
+		{"builtin (cache off)", func(b *testing.B, hash string, cost int) (string, int) {
+			t, _, pid := builtinServer(b, hash, cost, false)
+			return t, pid
+		}},
 		{"docker_auth 1.14", dockerAuthTarget},
 	}
 	type row struct {
@@ -72,8 +78,9 @@ func BenchmarkTokenProviders(b *testing.B) {
 	fmt.Printf("\n%d connections, %d s per run, %d CPUs\n", tokenBenchConns, tokenBenchSeconds, runtime.NumCPU())
 }
 
-// builtinTarget starts our auth-server with the user's hash.
-func builtinTarget(b *testing.B, hash string, cost int, cached bool) (string, int) {
+// builtinServer starts our auth-server with the user's hash; it returns the
+// token URL, the monitoring address and the process ID.
+func builtinServer(b *testing.B, hash string, cost int, cached bool) (target, monitor string, pid int) {
 	env, err := authtest.NewEnv(b.TempDir(), authtest.Options{
 		Addr: hostPort(freePort(b)), Issuer: issuer, Users: map[string]authtest.User{"bench": {Password: "unused"}},
 		ACL: `[{match: {account: bench}, actions: [pull, push]}]`,
@@ -85,7 +92,7 @@ func builtinTarget(b *testing.B, hash string, cost int, cached bool) (string, in
 	if err := env.WriteConfig(); err != nil {
 		b.Fatal(err)
 	}
-	monitor := hostPort(freePort(b))
+	monitor = hostPort(freePort(b))
 	ttl := "2m"
 	if !cached {
 		ttl = "0"
@@ -94,7 +101,7 @@ func builtinTarget(b *testing.B, hash string, cost int, cached bool) (string, in
 		"--monitoring-addr="+monitor, "--credential-cache-ttl="+ttl, "--bcrypt-cost="+strconv.Itoa(cost))
 	waitHTTP(b, p, "http://"+monitor+"/readyz", nil, http.StatusOK)
 	q := url.Values{"service": {service}, "scope": {"repository:bench/app:pull"}}
-	return "https://" + env.Config.Server.Addr + "/auth/token?" + q.Encode(), p.cmd.Process.Pid
+	return "https://" + env.Config.Server.Addr + "/auth/token?" + q.Encode(), monitor, p.cmd.Process.Pid
 }
 
 // dockerAuthTarget starts docker_auth with the config the operator renders
@@ -155,7 +162,7 @@ func dockerAuthTarget(b *testing.B, hash string, _ int) (string, int) {
 }
 
 // abRun drives target with ab as bench:bench-password and measures the
-// server process's CPU.
+// server's and ab's CPU per token.
 func abRun(b *testing.B, target string, pid int) tokenResult {
 	csvPath := filepath.Join(b.TempDir(), "percentiles.csv")
 	cpu0 := processCPU(b, pid)
@@ -171,9 +178,14 @@ func abRun(b *testing.B, target string, pid int) tokenResult {
 	if r.failed > 0 {
 		b.Fatalf("%d requests failed:\n%s", r.failed, out)
 	}
-	r.serverCPU = (processCPU(b, pid) - cpu0).Seconds() * 1e6 / (r.perSec * tokenBenchSeconds)
+	n := r.perSec * tokenBenchSeconds
+	r.serverCPU = (processCPU(b, pid) - cpu0).Seconds() * 1e6 / n
+	r.clientCPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() * 1e6 / n
 	b.ReportMetric(r.perSec, "tokens/s")
+	b.ReportMetric(r.p50, "p50-ms")
 	b.ReportMetric(r.p99, "p99-ms")
+	b.ReportMetric(r.serverCPU, "server-cpu-µs/token")
+	b.ReportMetric(r.clientCPU, "ab-cpu-µs/token")
 	return r
 }
 

@@ -3,19 +3,13 @@ package dataplane
 import (
 	"encoding/csv"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/registry-auth-operator/registry-auth-operator/internal/authserver/authtest"
 )
 
 const (
@@ -61,56 +55,12 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 }
 
 func benchTokens(b *testing.B, cost int, cached bool) tokenResult {
-	ab := need(b, "ab")
-	hash := htpasswdHash(b, "bench", "bench-password", cost)
-	env, err := authtest.NewEnv(b.TempDir(), authtest.Options{
-		Addr: hostPort(freePort(b)), Issuer: issuer, Users: map[string]authtest.User{"bench": {Password: "unused"}},
-		ACL: `[{match: {account: bench}, actions: [pull, push]}]`,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	env.Config.Users["bench"].Password = hash // htpasswd's own hash
-	if err := env.WriteConfig(); err != nil {
-		b.Fatal(err)
-	}
-	monitor := hostPort(freePort(b))
-	ttl := "2m"
-	if !cached {
-		ttl = "0"
-	}
-	p := start(b, "auth-server", nil, authBin, "--config="+env.ConfigPath(), "--refresh-key-file="+env.RefreshKeyPath(),
-		"--monitoring-addr="+monitor, "--credential-cache-ttl="+ttl, "--bcrypt-cost="+strconv.Itoa(cost))
-	waitHTTP(b, p, "http://"+monitor+"/readyz", nil, http.StatusOK)
-
-	q := url.Values{"service": {service}, "scope": {"repository:bench/app:pull"}}
-	target := "https://" + env.Config.Server.Addr + "/auth/token?" + q.Encode()
-	csvPath := filepath.Join(b.TempDir(), "percentiles.csv")
-	cpu0 := processCPU(b, p.cmd.Process.Pid)
-	cmd := exec.Command(ab, "-q", "-k", "-l", "-c", strconv.Itoa(tokenBenchConns),
-		"-t", strconv.Itoa(tokenBenchSeconds), "-n", "10000000", "-A", "bench:bench-password", "-e", csvPath, target)
-	b.ResetTimer()
-	outb, err := cmd.CombinedOutput()
-	b.StopTimer()
-	out := string(outb)
-	if err != nil {
-		b.Fatalf("ab: %v\n%s", err, out)
-	}
-	r := parseAB(b, out, csvPath)
-	n := r.perSec * tokenBenchSeconds
-	r.serverCPU = (processCPU(b, p.cmd.Process.Pid) - cpu0).Seconds() * 1e6 / n
-	r.clientCPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() * 1e6 / n
-	if r.failed > 0 {
-		b.Fatalf("%d requests failed:\n%s", r.failed, out)
-	}
+	hash := htpasswdHash(b, "bench", "bench-password", cost) // htpasswd's own hash
+	target, monitor, pid := builtinServer(b, hash, cost, cached)
+	r := abRun(b, target, pid)
 	if n := scrape(b, "http://"+monitor+"/metrics", `registry_auth_tokens_issued_total{grant="basic"}`); n < 1 {
 		b.Fatal("the server issued no tokens")
 	}
-	b.ReportMetric(r.perSec, "tokens/s")
-	b.ReportMetric(r.p50, "p50-ms")
-	b.ReportMetric(r.p99, "p99-ms")
-	b.ReportMetric(r.serverCPU, "server-cpu-µs/token")
-	b.ReportMetric(r.clientCPU, "ab-cpu-µs/token")
 	return r
 }
 
