@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -260,17 +259,7 @@ func (r *daRegistry) dockerFlow(t *testing.T) {
 // kubeletPull: the node trusts the CA through node-trust, the kubelet
 // follows the docker_auth realm with the pull Secret's reader credentials.
 func (r *daRegistry) kubeletPull(t *testing.T) {
-	caFile := filepath.Join(r.certsD, r.host, "ca.crt")
-	eventually(t, 2*time.Minute, "node-trust to write "+caFile, func() error {
-		b, err := os.ReadFile(caFile)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(b, r.caPEM) {
-			return fmt.Errorf("%s differs from the registry's CA", caFile)
-		}
-		return nil
-	})
+	r.waitNodeTrust(t, r.host, r.caPEM, 2*time.Minute)
 	secret := pullSecret("da-pull", r.host, daReader, daReadPwd)
 	secret["metadata"].(map[string]any)["namespace"] = nsDA
 	p := pod("da-pulled-by-kubelet", r.host+"/"+daRepo+":1", "da-pull")
@@ -278,14 +267,7 @@ func (r *daRegistry) kubeletPull(t *testing.T) {
 	r.apply(t, secret)
 	r.apply(t, p)
 	start := time.Now()
-	eventually(t, 3*time.Minute, "pod da-pulled-by-kubelet to run", func() error {
-		phase, _ := r.jsonpath(nsDA, "pod/da-pulled-by-kubelet", "{.status.phase}")
-		if phase != "Running" {
-			waiting, _ := r.jsonpath(nsDA, "pod/da-pulled-by-kubelet", "{.status.containerStatuses[0].state.waiting.message}")
-			return fmt.Errorf("phase %q %s", phase, waiting)
-		}
-		return nil
-	})
+	r.waitRunning(t, nsDA, "da-pulled-by-kubelet")
 	r.record(t, "docker_auth e2e: kubelet pull to Pod Running", time.Since(start))
 }
 

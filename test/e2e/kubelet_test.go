@@ -47,31 +47,14 @@ func pod(name, image string, pullSecrets ...string) map[string]any {
 // agent into containerd's certs.d), the kubelet resolves the realm from the
 // challenge and logs in with the pull Secret, and the Pod runs.
 func (j *journey) kubeletPull(t *testing.T) {
-	caFile := filepath.Join(j.certsD, j.nodeHost, "ca.crt")
-	eventually(t, time.Minute, "node-trust to write "+caFile, func() error {
-		b, err := os.ReadFile(caFile)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(b, j.caPEM) {
-			return fmt.Errorf("%s differs from the registry's CA", caFile)
-		}
-		return nil
-	})
+	j.waitNodeTrust(t, j.nodeHost, j.caPEM, time.Minute)
 
 	image := j.nodeHost + "/e2e/pause:1"
 	j.apply(t, pullSecret("demo-pull", j.nodeHost, "reader", readerPass))
 	j.apply(t, pod("pulled-by-kubelet", image, "demo-pull"))
 	j.apply(t, pod("no-pull-secret", image))
 	start := time.Now()
-	eventually(t, 3*time.Minute, "pod pulled-by-kubelet to run", func() error {
-		phase, _ := j.jsonpath(nsDemo, "pod/pulled-by-kubelet", "{.status.phase}")
-		if phase != "Running" {
-			waiting, _ := j.jsonpath(nsDemo, "pod/pulled-by-kubelet", "{.status.containerStatuses[0].state.waiting.message}")
-			return fmt.Errorf("phase %q %s", phase, waiting)
-		}
-		return nil
-	})
+	j.waitRunning(t, nsDemo, "pulled-by-kubelet")
 	j.record(t, "kubelet pull from the new registry to Pod Running", time.Since(start))
 	digest, _ := j.jsonpath(nsDemo, "pod/pulled-by-kubelet", "{.status.containerStatuses[0].imageID}")
 	t.Logf("kubelet ran %s (%s)", image, digest)
@@ -103,4 +86,35 @@ func refusedForAuth(msg string) bool {
 		}
 	}
 	return false
+}
+
+// waitNodeTrust waits until the node-trust agent has written the registry's
+// CA for host (host:port) into the node's certs.d.
+func (e *env) waitNodeTrust(t *testing.T, host string, caPEM []byte, timeout time.Duration) {
+	t.Helper()
+	caFile := filepath.Join(e.certsD, host, "ca.crt")
+	eventually(t, timeout, "node-trust to write "+caFile, func() error {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(b, caPEM) {
+			return fmt.Errorf("%s differs from the registry's CA", caFile)
+		}
+		return nil
+	})
+}
+
+// waitRunning waits for a pod whose image the kubelet pulls; while it waits,
+// the error carries the container's waiting message (the pull's error).
+func (e *env) waitRunning(t *testing.T, ns, name string) {
+	t.Helper()
+	eventually(t, 3*time.Minute, "pod "+name+" to run", func() error {
+		phase, _ := e.jsonpath(ns, "pod/"+name, "{.status.phase}")
+		if phase != "Running" {
+			waiting, _ := e.jsonpath(ns, "pod/"+name, "{.status.containerStatuses[0].state.waiting.message}")
+			return fmt.Errorf("phase %q %s", phase, waiting)
+		}
+		return nil
+	})
 }
