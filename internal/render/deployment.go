@@ -33,10 +33,13 @@ const (
 	// the front door pauses frontDoorPause before draining (its own 25s drain
 	// timeout); the registry behind it pauses registryPause, so it still takes
 	// the front door's requests until those have drained, then drains itself
-	// (http.draintimeout). terminationGrace covers both.
-	frontDoorPause   = 5
-	registryPause    = 30
-	terminationGrace = 60
+	// (http.draintimeout). terminationGrace covers both. 5s of pause was seen
+	// too short on a busy 2-core node: kube-proxy still sent new connections
+	// to a stopped front door for up to 8s (connection refused, 7 of ~12k
+	// requests during a token-CA rotation); 15s leaves room for that.
+	frontDoorPause   = 15
+	registryPause    = 40
+	terminationGrace = 70
 )
 
 // DesiredDeployment builds the registry pods. podAnnotations carry the
