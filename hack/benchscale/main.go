@@ -3,7 +3,8 @@
 // kube-apiserver and etcd), and for each N it prints how long N registries
 // take to settle, the operator's memory (VmRSS, VmHWM) and CPU seconds, and
 // the API requests by verb; then the noise step (unrelated Secrets and
-// ConfigMaps), the restart step and the SIGKILL series. Figures go to
+// ConfigMaps), the restart step, the pull-access step (one registry, 1000
+// selected namespaces: pullaccess.go) and the SIGKILL series. Figures go to
 // docs/benchmarks.md with the machine's load; nothing here asserts a time.
 package main
 
@@ -34,13 +35,15 @@ type options struct {
 	concurrency   int
 	settleTimeout time.Duration
 	nodeTrust     bool
+	pull          int
 }
 
 func main() {
 	var o options
 	var sizes string
 	flag.StringVar(&o.operator, "operator", "bin/registry-auth-operator", "operator binary")
-	flag.StringVar(&sizes, "n", "100,500,1000", "numbers of registries, one run each")
+	flag.StringVar(&sizes, "n", "100,500,1000", "numbers of registries, one run each (\"\" skips them)")
+	flag.IntVar(&o.pull, "pull", 1000, "namespaces of the pull-access step (0 skips it)")
 	flag.IntVar(&o.noiseSecrets, "noise-secrets", 10000, "unrelated Secrets of the noise step (0 skips it)")
 	flag.IntVar(&o.noiseCMs, "noise-configmaps", 5000, "unrelated ConfigMaps of the noise step")
 	flag.IntVar(&o.kills, "kills", 20, "SIGKILLs of the kill series (0 skips it)")
@@ -50,6 +53,9 @@ func main() {
 	flag.DurationVar(&o.settleTimeout, "settle-timeout", 15*time.Minute, "give up waiting for a settle after this")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			fatal(fmt.Errorf("-n %q: %v", sizes, err))
@@ -67,6 +73,11 @@ func main() {
 	fmt.Printf("benchscale: %s, max-concurrent-reconciles=%d, node trust %v, load at start: %s\n", time.Now().Format(time.RFC3339), o.concurrency, o.nodeTrust, loadavg())
 	for _, n := range o.sizes {
 		if err := runSize(o, n, true); err != nil {
+			fatal(err)
+		}
+	}
+	if o.pull > 0 {
+		if err := runPull(o, o.pull); err != nil {
 			fatal(err)
 		}
 	}
