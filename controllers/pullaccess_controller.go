@@ -29,8 +29,9 @@ import (
 // +kubebuilder:rbac:groups=registryauth.dev,resources=registryauths/status,verbs=get;patch
 
 // DefaultPullSettle is how long a new robot password is accepted by the
-// auth config before the pull Secret hands it out: the kubelet's sync of the
-// auth Secret volume (up to about a minute) plus the auth server's reload.
+// auth config before the pull Secret hands it out when the auth servers
+// cannot be asked whether they have it: the kubelet's sync of the auth
+// Secret volume (up to about a minute) plus the auth server's reload.
 const DefaultPullSettle = 2 * time.Minute
 
 // maxIssuePerPass bounds the bcrypt work of one reconcile: at 1000 new
@@ -50,8 +51,11 @@ type PullAccessReconciler struct {
 	Cache    cache.Cache
 	Recorder events.EventRecorder
 	Now      func() time.Time
-	// Settle: see DefaultPullSettle.
+	// Settle: see DefaultPullSettle. The wait ends earlier once Prober saw
+	// every auth server accept the successor (pullaccess_probe.go).
 	Settle time.Duration
+	// Prober logs in at one auth server (selfcheck.HTTP); nil: Settle only.
+	Prober PullProber
 	// Generate makes robot passwords (pullaccess.NewPassword).
 	Generate pullaccess.Generator
 	// Namespaces limits pull access to these namespaces (the operator's
@@ -60,6 +64,7 @@ type PullAccessReconciler struct {
 
 	reconciled func() // test hook: called after each reconcile
 	pending    []cacheWrite
+	probes     probeClock
 }
 
 // Reconcile brings one registry's pull access in line with its spec.
@@ -172,6 +177,7 @@ func (r *PullAccessReconciler) sync(ctx context.Context, ra *v1alpha1.RegistryAu
 	authHas := r.authUsers(ctx, ra)
 	name := pullaccess.SecretName(ra)
 	now := r.Now()
+	loaded := r.loadedUsers(ctx, ra, st, secrets, now)
 
 	next := &pullaccess.State{Robots: map[string]*pullaccess.Robot{}}
 	wanted := map[string]pullaccess.SecretContent{}
@@ -200,7 +206,7 @@ func (r *PullAccessReconciler) sync(ctx context.Context, ra *v1alpha1.RegistryAu
 		}
 		d, err := pullaccess.Step(st.Robots[ns], pullaccess.Observed{
 			Namespace: ns, Now: now, Secret: observedContent(live, ns), RotateRequest: annotations[ns],
-			AuthHas: authHas, RotateEvery: durationOr(spec.RotateEvery, 720*time.Hour),
+			AuthHas: authHas, Loaded: loaded, RotateEvery: durationOr(spec.RotateEvery, 720*time.Hour),
 			Overlap: durationOr(spec.Overlap, time.Hour), Settle: r.Settle,
 		}, r.Generate)
 		if err != nil {

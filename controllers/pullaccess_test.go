@@ -32,6 +32,9 @@ var (
 
 const pullSettle = 2 * time.Second
 
+// pullSettleNow is the Settle the next operator start uses.
+var pullSettleNow = pullSettle
+
 // pullFixture is a registry granting pull access to namespaces labelled
 // pull=<label>, and tenant namespaces with a "default" ServiceAccount (no
 // controller-manager runs here to create it).

@@ -166,7 +166,7 @@ func startOperator() error {
 	}
 	operatorCache, secretMetaCache = mgr.GetCache(), meta
 	pullRec = &PullAccessReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("registry-auth-operator"),
-		Now: testNow, Settle: pullSettle, reconciled: func() { pullReconciles.Add(1) }}
+		Now: testNow, Settle: pullSettleNow, Prober: pullProber, reconciled: func() { pullReconciles.Add(1) }}
 	if err := pullRec.SetupWithManager(mgr); err != nil {
 		return err
 	}

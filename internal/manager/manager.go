@@ -101,7 +101,7 @@ func Setup(mgr ctrl.Manager, cfg *Config, key []byte) error {
 	}
 	pa := &controllers.PullAccessReconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("registry-auth-operator"), Now: time.Now,
-		Namespaces: cfg.Scope().WatchNamespaces,
+		Namespaces: cfg.Scope().WatchNamespaces, Prober: selfcheck.HTTP{},
 	}
 	if err := pa.SetupWithManager(mgr); err != nil {
 		return err

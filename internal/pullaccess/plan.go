@@ -23,8 +23,12 @@ type Observed struct {
 	RotateRequest string
 	// AuthHas reports whether the auth Secret as rendered holds a user.
 	AuthHas func(user string) bool
+	// Loaded reports whether every serving auth server was seen accepting a
+	// user's password (nil: nobody asks them).
+	Loaded func(user string) bool
 	// RotateEvery, Overlap: from the spec; Settle: how long the auth server
-	// needs after the auth Secret changed (kubelet volume sync + reload).
+	// needs after the auth Secret changed (kubelet volume sync + reload), at
+	// most: the wait ends earlier once Loaded says the servers have it.
 	RotateEvery, Overlap, Settle time.Duration
 }
 
@@ -105,7 +109,8 @@ func Step(robot *Robot, o Observed, gen Generator) (Decision, error) {
 	if r.Next != nil && r.Next.Live == nil && o.AuthHas != nil && o.AuthHas(RobotUser(o.Namespace, r.Next.Generation)) {
 		r.Next.Live = &now
 	}
-	if r.Next != nil && r.Next.Live != nil && !now.Before(r.Next.Live.Add(o.Settle)) {
+	if r.Next != nil && r.Next.Live != nil &&
+		(o.Loaded != nil && o.Loaded(RobotUser(o.Namespace, r.Next.Generation)) || !now.Before(r.Next.Live.Add(o.Settle))) {
 		until := now.Add(o.Overlap)
 		r.Previous, r.Current, r.Next = r.Current, r.Next, nil
 		r.Previous.Until = &until
@@ -130,9 +135,10 @@ func (r *Robot) requeue(o Observed, now time.Time) time.Duration {
 		consider(r.Current.Created.Add(o.RotateEvery))
 	}
 	if r.Next != nil {
-		if r.Next.Live == nil {
-			consider(now.Add(pollLive))
-		} else {
+		if r.Next.Live == nil || o.Loaded != nil {
+			consider(now.Add(pollLive)) // the auth config, or the servers, again
+		}
+		if r.Next.Live != nil {
 			consider(r.Next.Live.Add(o.Settle))
 		}
 	}

@@ -147,3 +147,45 @@ func TestRotateRequestActsOnce(t *testing.T) {
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+// TestRotationPromotesOnceTheServersHaveIt: when the auth servers were seen
+// accepting the successor, it is handed out without waiting Settle; never
+// before the rendered auth config holds it, and never for a user they did
+// not accept.
+func TestRotationPromotesOnceTheServersHaveIt(t *testing.T) {
+	gen, _ := counter()
+	r := &Robot{Current: &Credential{Generation: 1, Hash: "h1", Created: t0}}
+	sc := SecretContent{Generation: 1, Password: "p1"}
+	o := obs(t0.Add(time.Minute), sc)
+	o.RotateRequest = "now"
+	loadedUser := RobotUser("team", 2)
+	o.Loaded = func(u string) bool { return u == loadedUser }
+	// The servers "accept" it before the rendered config holds it (cannot
+	// happen, but the order of evidence must not matter): not promoted.
+	d := step(t, r, o, gen)
+	r, sc = d.Robot, d.Secret
+	if sc.Generation != 1 || r.Next == nil || r.Next.Live != nil {
+		t.Fatalf("promoted before the auth config held it: %+v %+v", r, sc)
+	}
+	if d.RequeueAfter != pollLive {
+		t.Errorf("requeue %s, want %s (look again soon)", d.RequeueAfter, pollLive)
+	}
+	// A user the servers did not accept: the settle bound still applies.
+	o = obs(t0.Add(2*time.Minute), sc, loadedUser)
+	o.Loaded = func(string) bool { return false }
+	d = step(t, r, o, gen)
+	if d.Secret.Generation != 1 {
+		t.Fatal("promoted without the servers' acceptance or the settle bound")
+	}
+	if d.RequeueAfter != pollLive {
+		t.Errorf("requeue %s, want %s (ask the servers again)", d.RequeueAfter, pollLive)
+	}
+	// Accepted, 5 s after the config held it (Settle is 2 minutes): promoted.
+	r = d.Robot
+	o = obs(t0.Add(2*time.Minute+5*time.Second), sc, loadedUser)
+	o.Loaded = func(u string) bool { return u == loadedUser }
+	d = step(t, r, o, gen)
+	if d.Secret != (SecretContent{Generation: 2, Password: "pw1"}) || d.Robot.Previous == nil {
+		t.Fatalf("not promoted once the servers accepted it: %+v %+v", d.Robot, d.Secret)
+	}
+}
