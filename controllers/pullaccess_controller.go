@@ -183,9 +183,19 @@ func (r *PullAccessReconciler) sync(ctx context.Context, ra *v1alpha1.RegistryAu
 	wanted := map[string]pullaccess.SecretContent{}
 	var problems []problem
 	var requeue time.Duration
-	issued := 0
+	issued, waiting := 0, false
 	for _, ns := range selected {
 		live := secrets[ns]
+		// Over the pass's bcrypt budget: the rest waits for the next pass,
+		// before its conflict lookup (one API read each) is paid.
+		if issued >= maxIssuePerPass {
+			if old := st.Robots[ns]; old != nil {
+				next.Robots[ns] = old
+			}
+			requeue = time.Second
+			waiting = true
+			continue
+		}
 		if live == nil {
 			conflict, err := r.nameTaken(ctx, ns, name)
 			if err != nil {
@@ -196,13 +206,6 @@ func (r *PullAccessReconciler) sync(ctx context.Context, ra *v1alpha1.RegistryAu
 					fmt.Sprintf("Secret %s/%s exists and is not managed by this registry; it is left alone", ns, name)})
 				continue
 			}
-		}
-		if issued >= maxIssuePerPass {
-			if old := st.Robots[ns]; old != nil {
-				next.Robots[ns] = old
-			}
-			requeue = time.Second
-			continue
 		}
 		d, err := pullaccess.Step(st.Robots[ns], pullaccess.Observed{
 			Namespace: ns, Now: now, Secret: observedContent(live, ns), RotateRequest: annotations[ns],
@@ -218,6 +221,12 @@ func (r *PullAccessReconciler) sync(ctx context.Context, ra *v1alpha1.RegistryAu
 		if d.RequeueAfter > 0 && (requeue == 0 || d.RequeueAfter < requeue) {
 			requeue = d.RequeueAfter
 		}
+	}
+	if waiting {
+		// Not "ready" while namespaces wait; no count in the message, so
+		// the condition is written once, not once per batch.
+		problems = append(problems, problem{"", v1alpha1.ReasonProgressing,
+			fmt.Sprintf("selected namespaces wait for their credentials (at most %d are made per pass)", maxIssuePerPass)})
 	}
 	if err := r.saveState(ctx, ra, stateSecret, next); err != nil {
 		return ctrl.Result{}, nil, err

@@ -193,7 +193,8 @@ func (r *PullAccessReconciler) setCondition(ctx context.Context, ra *v1alpha1.Re
 	if old != nil && old.Status == c.Status {
 		c.LastTransitionTime = old.LastTransitionTime
 	}
-	if c.Status == metav1.ConditionFalse && (old == nil || old.Message != c.Message) {
+	if c.Status == metav1.ConditionFalse && c.Reason != v1alpha1.ReasonProgressing && (old == nil || old.Message != c.Message) {
+		// A problem, not a pass still under way, gets a Warning.
 		r.Recorder.Eventf(ra, nil, corev1.EventTypeWarning, c.Reason, "PullAccess", "%s", c.Message)
 	}
 	cond, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&c)
