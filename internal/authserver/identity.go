@@ -62,8 +62,9 @@ func (s *Server) identitySet(st *state) (*identity.Set, error) {
 }
 
 // login authenticates a password or anonymous request, or a workload token.
-// A refused token costs the client a failure in the limiter like a wrong
-// password.
+// A refused token is then checked as the wrong password it also is: one
+// bcrypt and one failure in the limiter, exactly as for a password user, so
+// neither timing nor status tells a password user's name from any other.
 func (s *Server) login(ctx context.Context, st *state, tr *tokenRequest, d *decision) (*account, bool) {
 	if st.users[tr.user] != nil || len(st.identityConfig) == 0 || !identity.LooksLikeJWT(tr.password) {
 		return s.authenticate(st, tr.user, tr.password, d.client)
@@ -74,9 +75,8 @@ func (s *Server) login(ctx context.Context, st *state, tr *tokenRequest, d *deci
 		p, err = set.Validate(ctx, tr.password)
 	}
 	if err != nil {
-		s.limiter.failed(d.client, tr.user, time.Now())
 		d.identityError = err.Error()
-		return nil, false
+		return s.authenticate(st, tr.user, tr.password, d.client)
 	}
 	d.identity, d.user = p.Identity, p.Account
 	return &account{name: p.Account, labels: p.Labels, expiry: p.Expiry}, true

@@ -138,3 +138,29 @@ func TestIdentityWithoutClusterCredentials(t *testing.T) {
 		t.Fatalf("no error logged:\n%s", ts.logs.String())
 	}
 }
+
+// TestAttackIdentityNoNameOracle: with identities configured, a JWT-shaped
+// wrong password for a password user costs a bcrypt (it is a password), and
+// one for an unknown name was refused by the identity code at once. The
+// difference (a bcrypt against microseconds) told from outside which names
+// are password users. Every refused login must cost the same bcrypt.
+func TestAttackIdentityNoNameOracle(t *testing.T) {
+	ts, is, _ := identityServer(t)
+	now := time.Now()
+	jwts := map[string]string{
+		"unknown issuer": identitytest.SignWith(t, identitytest.NewKey(t), "k", map[string]any{"iss": "https://nobody.example", "exp": now.Add(time.Hour).Unix()}),
+		"wrong audience": is.Sign(t, is.Claims("elsewhere", "org/app", "main", now, time.Minute)),
+		"alg none":       identitytest.Unsigned(is.Claims(testService, "org/app", "main", now, time.Minute)),
+	}
+	for name, tok := range jwts {
+		for _, user := range []string{"admin", "nobody"} {
+			before := metricValue(t, ts, "cache", "miss")
+			if w := ts.get(scopeQuery(), user, tok); w.Code != http.StatusUnauthorized {
+				t.Fatalf("%s as %s: %d", name, user, w.Code)
+			}
+			if n := metricValue(t, ts, "cache", "miss") - before; n != 1 {
+				t.Errorf("%s as %s: %v bcrypt comparisons, want 1 (as for any wrong password)", name, user, n)
+			}
+		}
+	}
+}
