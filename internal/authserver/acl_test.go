@@ -228,3 +228,26 @@ func FuzzACLMatch(f *testing.F) {
 		}
 	})
 }
+
+// TestAttackPlaceholderValueNotReexpanded: placeholders are filled in one
+// pass. An account (mapped from a workload token's claim, so chosen by
+// whoever controls that claim) containing "${labels:KEY}" used to be filled
+// first and then have its text expanded again as a label placeholder, so
+// the caller matched names built from its label instead of its own literal
+// account: here the space of the account "gh:blue".
+func TestAttackPlaceholderValueNotReexpanded(t *testing.T) {
+	a := mustACL(t, `
+- match: {name: "${account}/${labels:team}/*"}
+  actions: [push]
+- match: {name: "/^${account}-${labels:team}$/"}
+  actions: [push]
+`)
+	team := map[string][]string{"team": {"blue"}}
+	runACLCases(t, a, []aclCase{
+		{account: "gh:${labels:team}", labels: team, name: "gh:blue/blue/app", asked: "push", rule: NoRule},
+		{account: "gh:${labels:team}", labels: team, name: "gh:${labels:team}/blue/app", asked: "push", granted: "push", rule: 0},
+		{account: "gh:blue", labels: team, name: "gh:blue/blue/app", asked: "push", granted: "push", rule: 0},
+		{account: "gh:${labels:team}", labels: team, name: "gh:blue-blue", asked: "push", rule: NoRule},
+		{account: "gh:${labels:team}", labels: team, name: "gh:${labels:team}-blue", asked: "push", granted: "push", rule: 1},
+	})
+}

@@ -59,19 +59,25 @@ func (p *pattern) match(s string, v *vars) bool {
 	if p.static != nil {
 		return p.static.MatchString(s)
 	}
-	src := p.src
-	if p.fixed {
-		src = v.replacer(p.regex).Replace(src)
-	}
 	if len(p.labelKeys) == 0 {
+		src := p.src
+		if p.fixed {
+			src = v.replacer(p.regex).Replace(src)
+		}
 		return p.matchOnce(src, s)
 	}
-	return p.matchLabels(src, s, v.req.Labels)
+	var fixed []string
+	if p.fixed {
+		fixed = v.pairs(p.regex)
+	}
+	return p.matchLabels(fixed, s, v.req.Labels)
 }
 
 // matchLabels tries every combination of the user's values for the label
-// placeholders in src (an odometer over the value lists).
-func (p *pattern) matchLabels(src, s string, labels map[string][]string) bool {
+// placeholders (an odometer over the value lists). The fixed placeholders'
+// pairs are filled in the same pass: filled one after the other, an account
+// containing "${labels:KEY}" would be expanded a second time.
+func (p *pattern) matchLabels(fixed []string, s string, labels map[string][]string) bool {
 	lists := make([][]string, len(p.labelKeys))
 	total := 1
 	for i, k := range p.labelKeys {
@@ -82,13 +88,13 @@ func (p *pattern) matchLabels(src, s string, labels map[string][]string) bool {
 		}
 	}
 	idx := make([]int, len(lists))
-	pairs := make([]string, 0, 2*len(lists))
+	pairs := make([]string, 0, len(fixed)+2*len(lists))
 	for {
-		pairs = pairs[:0]
+		pairs = append(pairs[:0], fixed...)
 		for i, k := range p.labelKeys {
 			pairs = append(pairs, authconfig.LabelsPrefix+k+"}", escape(lists[i][idx[i]], p.regex))
 		}
-		if p.matchOnce(strings.NewReplacer(pairs...).Replace(src), s) {
+		if p.matchOnce(strings.NewReplacer(pairs...).Replace(p.src), s) {
 			return true
 		}
 		i := 0
@@ -116,11 +122,30 @@ func (p *pattern) matchOnce(src, s string) bool {
 
 // vars holds a request's placeholder values, escaped once per kind on demand.
 type vars struct {
-	req      *AccessRequest
-	re, glob *strings.Replacer
+	req                *AccessRequest
+	re, glob           *strings.Replacer
+	rePairs, globPairs []string
 }
 
 func newVars(req *AccessRequest) *vars { return &vars{req: req} }
+
+// pairs are the fixed placeholders and their escaped values (old, new, ...).
+func (v *vars) pairs(regex bool) []string {
+	ps := &v.globPairs
+	if regex {
+		ps = &v.rePairs
+	}
+	if *ps == nil {
+		q := v.req
+		*ps = []string{
+			authconfig.PlaceholderAccount, escape(q.Account, regex),
+			authconfig.PlaceholderName, escape(q.Name, regex),
+			authconfig.PlaceholderType, escape(q.Type, regex),
+			authconfig.PlaceholderService, escape(q.Service, regex),
+		}
+	}
+	return *ps
+}
 
 func (v *vars) replacer(regex bool) *strings.Replacer {
 	r := &v.glob
@@ -128,13 +153,7 @@ func (v *vars) replacer(regex bool) *strings.Replacer {
 		r = &v.re
 	}
 	if *r == nil {
-		q := v.req
-		*r = strings.NewReplacer(
-			authconfig.PlaceholderAccount, escape(q.Account, regex),
-			authconfig.PlaceholderName, escape(q.Name, regex),
-			authconfig.PlaceholderType, escape(q.Type, regex),
-			authconfig.PlaceholderService, escape(q.Service, regex),
-		)
+		*r = strings.NewReplacer(v.pairs(regex)...)
 	}
 	return *r
 }
