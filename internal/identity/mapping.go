@@ -3,6 +3,7 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,6 +122,12 @@ func scalar(v any) (string, bool) {
 	case bool:
 		return strconv.FormatBool(x), true
 	case float64:
+		// JSON numbers arrive as float64: beyond 2^53, or with a fraction,
+		// distinct numbers in the token can decode to one value, so two
+		// callers would share an account. Such a number is no value.
+		if x != math.Trunc(x) || math.Abs(x) >= 1<<53 {
+			return "", false
+		}
 		return strconv.FormatFloat(x, 'f', -1, 64), true
 	case int64:
 		return strconv.FormatInt(x, 10), true

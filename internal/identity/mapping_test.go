@@ -108,3 +108,21 @@ func TestLooksLikeJWT(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackNumericClaimsStayDistinct: claims are decoded as float64, which
+// holds integers exactly only up to 2^53. Two different large numeric ids
+// (9007199254740993 and 9007199254740992) became the same account, so one
+// caller was granted the other's rights. A number that cannot be told apart
+// from its neighbours is no value: an account using it is refused.
+func TestAttackNumericClaimsStayDistinct(t *testing.T) {
+	m := newMapping(authconfig.Identity{Name: "ci", Account: "${claim:uid}"}, "", nil)
+	a, errA := m.apply(claimsOf(t, `{"uid":9007199254740993}`), time.Unix(1e9, 0))
+	b, errB := m.apply(claimsOf(t, `{"uid":9007199254740992}`), time.Unix(1e9, 0))
+	if errA == nil && errB == nil && a.Account == b.Account {
+		t.Fatalf("two numeric ids map to one account %q", a.Account)
+	}
+	// Small integers (GitLab's project_id-like values) still map.
+	if p, err := m.apply(claimsOf(t, `{"uid":4242}`), time.Unix(1e9, 0)); err != nil || p.Account != "ci:4242" {
+		t.Fatalf("small integer: %+v %v", p, err)
+	}
+}
