@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"strings"
 	"time"
 )
@@ -34,7 +35,8 @@ func LooksLikeJWT(s string) bool {
 // grants anything.
 type unverified struct {
 	Issuer string `json:"iss"`
-	Expiry *int64 `json:"exp"`
+	// A NumericDate may have a fraction (RFC 7519, section 2).
+	Expiry *float64 `json:"exp"`
 }
 
 func peek(s string) (unverified, bool) {
@@ -54,7 +56,8 @@ func (u unverified) expiry() (time.Time, bool) {
 	if u.Expiry == nil {
 		return time.Time{}, false
 	}
-	return time.Unix(*u.Expiry, 0), true
+	// Whole seconds, rounded down; beyond int64 seconds is "never" anyway.
+	return time.Unix(int64(min(math.Floor(*u.Expiry), 1<<62)), 0), true
 }
 
 // UnverifiedExpiry reads a JWT's exp without checking anything: for
