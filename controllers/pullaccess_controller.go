@@ -217,7 +217,9 @@ func (r *PullAccessReconciler) sync(ctx context.Context, ra *v1alpha1.RegistryAu
 		}
 		issued += d.Issued
 		next.Robots[ns] = d.Robot
-		wanted[ns] = d.Secret
+		if !d.Wait { // waiting: the Secret stays as it is until RequeueAfter
+			wanted[ns] = d.Secret
+		}
 		if d.RequeueAfter > 0 && (requeue == 0 || d.RequeueAfter < requeue) {
 			requeue = d.RequeueAfter
 		}

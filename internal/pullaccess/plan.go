@@ -41,12 +41,23 @@ type Decision struct {
 	Secret SecretContent
 	// Issued counts new passwords made (each one bcrypt).
 	Issued int
+	// Wait: the Secret lost a credential made moments ago; leave the Secret
+	// alone until RequeueAfter (see MinReissue).
+	Wait bool
 	// RequeueAfter: when this robot next needs attention (0: never).
 	RequeueAfter time.Duration
 }
 
 // pollLive is how often a robot waiting for the auth config is looked at.
 const pollLive = 5 * time.Second
+
+// MinReissue is the least time between two credentials issued at once for
+// one namespace. Whoever may delete or edit the pull Secret (its
+// namespace's owners) could otherwise make the operator pay a bcrypt and
+// rewrite the robots Secret (up to 1 MiB) and the auth config in a loop, as
+// fast as they can delete. The first replacement is immediate (a leaked
+// password is revoked at once); another within this time waits for it.
+const MinReissue = time.Minute
 
 // Step decides one robot's next state. The order of writes the controller
 // follows makes every crash point recoverable: the state (hashes) is written
@@ -72,6 +83,10 @@ func Step(robot *Robot, o Observed, gen Generator) (Decision, error) {
 		// No Secret holds the current credential (new namespace, Secret
 		// deleted or edited, crash before the first Secret write): nobody
 		// can be using it, so it is replaced at once, without overlap.
+		if r.Current != nil && now.Before(r.Current.Created.Add(MinReissue)) {
+			d.Wait, d.RequeueAfter = true, r.Current.Created.Add(MinReissue).Sub(now)
+			return d, nil
+		}
 		plain, hash, err := gen()
 		if err != nil {
 			return d, err

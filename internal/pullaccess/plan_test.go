@@ -114,7 +114,7 @@ func TestCrashPointsRecover(t *testing.T) {
 	}
 	// The Secret was deleted (or edited): a new credential at once, no
 	// overlap for the one nobody holds any more.
-	d = step(t, &Robot{Current: cur}, obs(t0, SecretContent{}), gen)
+	d = step(t, &Robot{Current: cur}, obs(t0.Add(time.Hour), SecretContent{}), gen)
 	if d.Robot.Current.Generation != 4 || d.Robot.Previous != nil || d.Secret.Generation != 4 {
 		t.Errorf("lost Secret: %+v %+v", d.Robot, d.Secret)
 	}
@@ -187,5 +187,25 @@ func TestRotationPromotesOnceTheServersHaveIt(t *testing.T) {
 	d = step(t, r, o, gen)
 	if d.Secret != (SecretContent{Generation: 2, Password: "pw1"}) || d.Robot.Previous == nil {
 		t.Fatalf("not promoted once the servers accepted it: %+v %+v", d.Robot, d.Secret)
+	}
+}
+
+// TestAttackSecretDeletionStorm: a namespace owner deleting (or editing)
+// its pull Secret in a loop made the operator issue a credential per
+// delete: a bcrypt and a rewrite of the robots Secret and the auth config
+// each time. The first loss is replaced at once; another within MinReissue
+// waits until the last credential is that old.
+func TestAttackSecretDeletionStorm(t *testing.T) {
+	gen, n := counter()
+	cur := &Credential{Generation: 3, Hash: "h3", Created: t0}
+	// Deleted 10s after it was made: nothing issued, the Secret left alone.
+	d := step(t, &Robot{Current: cur}, obs(t0.Add(10*time.Second), SecretContent{}), gen)
+	if *n != 0 || !d.Wait || d.RequeueAfter != MinReissue-10*time.Second || d.Robot.Current.Generation != 3 {
+		t.Fatalf("re-issued within MinReissue: issued %d, %+v", *n, d)
+	}
+	// Once it is MinReissue old, a new one is made.
+	d = step(t, &Robot{Current: cur}, obs(t0.Add(MinReissue), SecretContent{}), gen)
+	if *n != 1 || d.Wait || d.Secret.Generation != 4 {
+		t.Fatalf("not re-issued after MinReissue: issued %d, %+v", *n, d)
 	}
 }
