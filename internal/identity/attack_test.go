@@ -14,6 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/registry-auth-operator/registry-auth-operator/internal/authconfig"
 	"github.com/registry-auth-operator/registry-auth-operator/internal/identity/identitytest"
 )
 
@@ -98,5 +99,18 @@ func TestFractionalExpIsAccepted(t *testing.T) {
 	}
 	if exp, ok := UnverifiedExpiry(is.Sign(t, c)); !ok || exp.Unix() != now.Add(5*time.Minute).Unix() {
 		t.Fatalf("unverified exp %v %v", exp, ok)
+	}
+}
+
+// TestAttackIdentityLabelNotFromClaims: a mapping (or a claim) naming the
+// label "identity" cannot set it: it always names the admitting identity.
+func TestAttackIdentityLabelNotFromClaims(t *testing.T) {
+	m := newMapping(authconfig.Identity{Name: "ci", Labels: map[string]string{LabelIdentity: "sub", "who": "identity"}}, "${claim:sub}", nil)
+	p, err := m.apply(map[string]any{"sub": "admin", "identity": "cluster"}, time.Unix(1e9, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Labels[LabelIdentity]; len(got) != 1 || got[0] != "ci" {
+		t.Fatalf("identity label %v, want [ci]", got)
 	}
 }
