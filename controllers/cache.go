@@ -5,6 +5,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -43,7 +44,7 @@ func CacheOptions(scope Scope) cache.Options {
 			opts.DefaultNamespaces[ns] = cache.Config{}
 		}
 	}
-	for _, obj := range []client.Object{&corev1.Secret{}, &appsv1.Deployment{}, &corev1.Service{}, &networkingv1.NetworkPolicy{}, &policyv1.PodDisruptionBudget{}} {
+	for _, obj := range []client.Object{&corev1.Secret{}, &appsv1.Deployment{}, &corev1.Service{}, &networkingv1.NetworkPolicy{}, &policyv1.PodDisruptionBudget{}, &corev1.ServiceAccount{}} {
 		opts.ByObject[obj] = cache.ByObject{Label: ownedSelector}
 	}
 	cm := cache.ByObject{Label: ownedSelector}
@@ -56,6 +57,9 @@ func CacheOptions(scope Scope) cache.Options {
 		}
 	}
 	opts.ByObject[&corev1.ConfigMap{}] = cm
+	// Of the ClusterRoleBindings (cluster-scoped: the watched namespaces do
+	// not apply), only ours.
+	opts.ByObject[&rbacv1.ClusterRoleBinding{}] = cache.ByObject{Label: ownedSelector}
 	return opts
 }
 

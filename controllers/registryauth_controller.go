@@ -84,7 +84,8 @@ func (r *RegistryAuthReconciler) steps() []stepDef {
 		{name: "auth config", run: r.reconcileAuthConfig, needs: []string{"service"}},
 		{name: "registry config", run: r.reconcileRegistryConfig, needs: []string{"service"}},
 		{name: "storage", run: r.reconcileStorage},
-		{name: "deployment", run: r.reconcileDeployment, needs: []string{"service", "serving certificate", "token PKI", "registry config", "storage"}},
+		{name: "auth delegator", run: r.reconcileAuthDelegator},
+		{name: "deployment", run: r.reconcileDeployment, needs: []string{"service", "serving certificate", "token PKI", "registry config", "storage", "auth delegator"}},
 		{name: "self-check", run: r.reconcileVerified, needs: []string{"deployment", "auth config"}},
 	}
 }
@@ -97,7 +98,8 @@ func (r *RegistryAuthReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ra.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // owner references let the garbage collector clean up
+		// Owner references let the garbage collector clean up the rest.
+		return ctrl.Result{}, r.releaseAuthDelegator(ctx, ra)
 	}
 	before := ra.DeepCopy()
 	st := newState(ra, r.Options, r.Now())

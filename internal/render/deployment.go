@@ -71,6 +71,7 @@ func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, podAnnotations m
 		pod.Containers[i].TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
 	}
 	addMaintenance(ra, &pod)
+	addAPIAccess(ra, &pod)
 	spreadReplicas(ra, &pod)
 	return &appsv1.Deployment{
 		TypeMeta:   typeMeta("apps/v1", "Deployment"),

@@ -20,6 +20,12 @@ type Names struct {
 	// cert-manager writes CertManagerTLS, which the operator copies to ServingTLS.
 	Certificate    string
 	CertManagerTLS string
+	// AuthServiceAccount runs the pods when a kubernetes identity is
+	// configured (the auth container's TokenReviews); AuthDelegator is its
+	// ClusterRoleBinding to system:auth-delegator (cluster-scoped, so the
+	// name carries the namespace).
+	AuthServiceAccount string
+	AuthDelegator      string
 }
 
 // NamesFor derives the object names from the RegistryAuth's name.
@@ -40,5 +46,8 @@ func NamesFor(ra *v1alpha1.RegistryAuth) Names {
 		Data:           n + "-data",
 		Certificate:    n + "-serving",
 		CertManagerTLS: n + "-serving-issued",
+		// "-auth" is also the auth config Secret's name: another kind, no clash.
+		AuthServiceAccount: n + "-auth",
+		AuthDelegator:      "registry-auth:" + ra.Namespace + ":" + n,
 	}
 }
