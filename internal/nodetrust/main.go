@@ -26,6 +26,8 @@ func Main(args []string) int {
 	hostDir := fs.String("host-dir", "/etc/containerd/certs.d", "containerd certs.d directory of the node (mounted from the host)")
 	probeAddr := fs.String("health-probe-bind-address", ":8081", "address of /healthz and /readyz (empty: off)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig (default: in-cluster)")
+	providerDir := fs.String("credential-provider-dir", "", "install this binary as the kubelet's credential provider into this directory (the node's --image-credential-provider-bin-dir, mounted from the host; empty: do not)")
+	providerName := fs.String("credential-provider-name", DefaultProviderName, "file name of the installed credential provider (providers[].name in the kubelet's CredentialProviderConfig)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,6 +36,22 @@ func Main(args []string) int {
 	if !ok || ns == "" || name == "" {
 		log.Error("--configmap must be NAMESPACE/NAME", "value", *cmRef)
 		return 2
+	}
+	if *providerDir != "" {
+		// Once at start: the image is the binary, so a new binary means a
+		// new pod. Before the trust loop, so readiness implies the provider.
+		self, err := os.Executable()
+		if err == nil {
+			var changed bool
+			changed, err = InstallProvider(self, *providerDir, *providerName)
+			if err == nil {
+				log.Info("credential provider in place", "path", *providerDir+"/"+*providerName, "replaced", changed)
+			}
+		}
+		if err != nil {
+			log.Error("installing the credential provider failed", "dir", *providerDir, "error", err)
+			return 1
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -113,6 +113,30 @@ func TestNodeTrustCanBeDisabled(t *testing.T) {
 	}
 }
 
+// TestCredentialProviderInstall: off by default (no flag, no host mount);
+// enabled, the agent gets the flags and the kubelet's bin dir from the host.
+func TestCredentialProviderInstall(t *testing.T) {
+	ds := find(t, mustHelmTemplate(t), "DaemonSet", release+"-node-trust")
+	if _, ok := flag(args(t, ds), "credential-provider-dir"); ok {
+		t.Error("credential provider installed by default")
+	}
+	if n := len(nested(t, ds, "spec", "template", "spec", "volumes").([]any)); n != 1 {
+		t.Errorf("%d volumes by default, want 1", n)
+	}
+	ds = find(t, mustHelmTemplate(t, "--set", "nodeTrust.credentialProvider.enabled=true",
+		"--set", "nodeTrust.credentialProvider.binDir=/opt/kubelet/providers"), "DaemonSet", release+"-node-trust")
+	if v, _ := flag(args(t, ds), "credential-provider-dir"); v != "/host-credential-providers" {
+		t.Errorf("--credential-provider-dir=%q", v)
+	}
+	if v, _ := flag(args(t, ds), "credential-provider-name"); v != "registry-auth-credential-provider" {
+		t.Errorf("--credential-provider-name=%q", v)
+	}
+	vols := nested(t, ds, "spec", "template", "spec", "volumes").([]any)
+	if p := vols[len(vols)-1].(map[string]any)["hostPath"].(map[string]any)["path"]; p != "/opt/kubelet/providers" {
+		t.Errorf("credential provider hostPath = %v", p)
+	}
+}
+
 // TestSchemaRejectsBadValues: values.schema.json stops mistakes at install time.
 func TestSchemaRejectsBadValues(t *testing.T) {
 	for _, bad := range []string{
