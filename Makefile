@@ -57,7 +57,10 @@ test-dataplane: ## Token servers (ours, docker_auth) with the real registry and 
 
 .PHONY: test-chart
 test-chart: ## Chart vs code (RBAC markers, CRDs, kustomize, schema) and the image builder.
-	go test -count=1 ./test/chart/... ./hack/...
+	@# The tools are built here, not inside the tests: a cold build of kubectl
+	@# and helm took most of go test's 10-minute default on a busy 2-core machine.
+	$(BUILD_TOOLS) helm controller-gen kubectl >/dev/null
+	go test -count=1 -timeout 20m ./test/chart/... ./hack/...
 
 .PHONY: test-e2e
 test-e2e: test-chart ## End-to-end on the local e2e cluster: built, brought up, tested, torn down.

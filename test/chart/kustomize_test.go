@@ -13,7 +13,7 @@ import (
 // same objects as the chart with default values, with the same RBAC and the
 // same pod specs.
 func TestKustomizeMatchesChart(t *testing.T) {
-	out, err := run(t, tool(t, "kube", "kubectl"), "kustomize", "config/default")
+	out, err := run(t, tool(t, "kubectl", "kubectl"), "kustomize", "config/default")
 	if err != nil {
 		t.Fatalf("kubectl kustomize: %v", err)
 	}

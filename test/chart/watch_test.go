@@ -64,7 +64,7 @@ func TestWatchNamespacesRBAC(t *testing.T) {
 // TestWatchNamespacesKustomizeMatchesChart: config/watch-namespaces is the
 // chart with watchNamespaces=registry, RBAC and pod spec alike.
 func TestWatchNamespacesKustomizeMatchesChart(t *testing.T) {
-	out, err := run(t, tool(t, "kube", "kubectl"), "kustomize", "config/watch-namespaces")
+	out, err := run(t, tool(t, "kubectl", "kubectl"), "kustomize", "config/watch-namespaces")
 	if err != nil {
 		t.Fatalf("kubectl kustomize: %v", err)
 	}
