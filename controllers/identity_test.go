@@ -225,7 +225,7 @@ func TestIdentityTokenServerWithTokenReview(t *testing.T) {
 
 // mintToken asks the API server (TokenRequest) for a 10-minute token of
 // ServiceAccount ns/name bound to aud.
-func mintToken(t *testing.T, cs kubernetes.Interface, ns, name, aud string) string {
+func mintToken(t testing.TB, cs kubernetes.Interface, ns, name, aud string) string {
 	t.Helper()
 	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), name, &authnv1.TokenRequest{
 		Spec: authnv1.TokenRequestSpec{Audiences: []string{aud}, ExpirationSeconds: ptr.To[int64](600)},
