@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -326,26 +325,7 @@ func (p *pullAccess) pull(ctx context.Context, user, password string) error {
 	if err != nil {
 		return err
 	}
-	img, err := remote.Image(ref, append(p.opts, remote.WithAuth(&authn.Basic{Username: user, Password: password}), remote.WithContext(ctx))...)
-	if err != nil {
-		return err
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return err
-	}
-	for _, l := range layers {
-		rc, err := l.Compressed()
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return pullAll(ref, append(p.opts, remote.WithAuth(&authn.Basic{Username: user, Password: password}), remote.WithContext(ctx))...)
 }
 
 // robotPulls: pullClients clients, each re-reading the Secret before every

@@ -212,7 +212,12 @@ func (r *rotationRegistry) token(ctx context.Context, c *http.Client) (string, e
 
 // pull fetches the probe image's manifest and every layer, token flow included.
 func (r *rotationRegistry) pull(ctx context.Context, tr http.RoundTripper) error {
-	img, err := remote.Image(r.image, remote.WithAuth(r.auth()), remote.WithTransport(tr), remote.WithContext(ctx))
+	return pullAll(r.image, remote.WithAuth(r.auth()), remote.WithTransport(tr), remote.WithContext(ctx))
+}
+
+// pullAll fetches an image's manifest and every layer, as a client pulling it.
+func pullAll(ref name.Reference, opts ...remote.Option) error {
+	img, err := remote.Image(ref, opts...)
 	if err != nil {
 		return err
 	}
