@@ -6,6 +6,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
@@ -27,6 +28,8 @@ func (r *RegistryAuthReconciler) reconcileDeployment(ctx context.Context, st *st
 	ok, reason, msg := deploymentAvailable(d)
 	if !ok {
 		if why := r.podProblems(ctx, st); why != "" {
+			reason, msg = v1alpha1.ReasonPodsFailing, msg+": "+why
+		} else if why := replicaFailure(d); why != "" {
 			reason, msg = v1alpha1.ReasonPodsFailing, msg+": "+why
 		}
 		// Pods are not watched (see podProblems): look again soon, so the
@@ -55,4 +58,16 @@ func deploymentAvailable(d *appsv1.Deployment) (bool, string, string) {
 		return false, v1alpha1.ReasonRolloutInProgress, fmt.Sprintf("%d old pods still terminating", s.Replicas-want)
 	}
 	return true, v1alpha1.ReasonSucceeded, fmt.Sprintf("%d of %d pods available", s.AvailableReplicas, want)
+}
+
+// replicaFailure is the Deployment's ReplicaFailure message, or "": pods the
+// API server refused to create (a missing PriorityClass, a quota) exist
+// nowhere, so podProblems cannot name them.
+func replicaFailure(d *appsv1.Deployment) string {
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+			return "pods cannot be created: " + c.Message
+		}
+	}
+	return ""
 }

@@ -42,6 +42,11 @@ type RegistryAuthSpec struct {
 	// PullSecrets gives selected namespaces pull access (see pullaccess_types.go).
 	// +optional
 	PullSecrets *PullSecretsSpec `json:"pullSecrets,omitempty"`
+
+	// Pod places the registry's pods and names their image pull Secrets
+	// (scheduling_types.go).
+	// +optional
+	Pod *PodSettings `json:"pod,omitempty"`
 }
 
 // RegistrySpec configures the registry container.
