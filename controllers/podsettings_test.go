@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/registry-auth-operator/registry-auth-operator/api/v1alpha1"
@@ -100,5 +101,28 @@ func TestReplicaFailureNamed(t *testing.T) {
 	d.Status.Conditions[1].Status = corev1.ConditionFalse
 	if got := replicaFailure(d); got != "" {
 		t.Errorf("a resolved failure still reported: %q", got)
+	}
+}
+
+// TestAdmissionPodSettings: pull Secrets are names (non-empty, unique, DNS
+// subdomains) and priorityClassName a DNS subdomain; the API server refuses
+// anything else.
+func TestAdmissionPodSettings(t *testing.T) {
+	ns := newNamespace(t)
+	for i, tc := range []struct {
+		pod  v1alpha1.PodSettings
+		want string
+	}{
+		{v1alpha1.PodSettings{ImagePullSecrets: []v1alpha1.LocalSecretRef{{Name: ""}}}, "spec.pod.imagePullSecrets[0].name"},
+		{v1alpha1.PodSettings{ImagePullSecrets: []v1alpha1.LocalSecretRef{{Name: "a"}, {Name: "a"}}}, "Duplicate value"},
+		{v1alpha1.PodSettings{ImagePullSecrets: []v1alpha1.LocalSecretRef{{Name: "../other"}}}, "spec.pod.imagePullSecrets[0].name"},
+		{v1alpha1.PodSettings{PriorityClassName: "High Priority"}, "spec.pod.priorityClassName"},
+	} {
+		ra := classicRA(ns, fmt.Sprintf("pod-%d", i))
+		ra.Spec.Pod = &tc.pod
+		err := k8s.Create(context.Background(), ra)
+		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("case %d: want Invalid naming %q, got %v", i, tc.want, err)
+		}
 	}
 }
