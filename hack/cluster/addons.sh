@@ -19,13 +19,15 @@ images_import() {
 
 render() { # FILE: substitute the cluster's values into a manifest
   sed -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@CLUSTER_DOMAIN@|$CLUSTER_DOMAIN|g" \
-    -e "s|@IMAGE@|$(cat "$REPO/bin/images/coredns.ref")|g" -e "s|@PV_DIR@|$PV_DIR|g" "$1"
+    -e "s|@IMAGE@|$(cat "$REPO/bin/images/coredns.ref")|g" -e "s|@PV_DIR@|$PV_DIR|g" \
+    -e "s|@IDENTITY_AUDIENCE@|$IDENTITY_AUDIENCE|g" "$1"
 }
 
 addons_up() {
   wait_for 60 "the default ServiceAccount" kubectl get serviceaccount default
   render "$HACK/cluster/manifests/coredns.yaml" | kubectl apply -f - >/dev/null
   render "$HACK/cluster/manifests/local-pv.yaml" | kubectl apply -f - >/dev/null
+  render "$HACK/cluster/manifests/node-audience.yaml" | kubectl apply -f - >/dev/null
   # Retain keeps the data of a deleted claim; make the volume claimable again.
   if [ "$(kubectl get pv local-registry-data -o jsonpath='{.status.phase}')" = Released ]; then
     kubectl patch pv local-registry-data --type json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null

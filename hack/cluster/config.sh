@@ -51,6 +51,7 @@ EOT
   ]
 }
 EOT
+  credential_provider_config "$etc"
   # cgroup v1 on this machine; pods go under $CGROUP_ROOT so two clusters
   # never share a kubepods hierarchy.
   cat >"$etc/kubelet.yaml" <<EOT
@@ -90,5 +91,34 @@ hostnameOverride: $NODE
 clientConnection: {kubeconfig: $STATE/kube-proxy.kubeconfig}
 # nf_conntrack_max is machine-wide: leave it alone.
 conntrack: {maxPerCore: 0}
+EOT
+}
+
+# credential_provider_config ETC: the kubelet's CredentialProviderConfig and
+# a placeholder provider. The kubelet refuses to start when the named
+# executable is missing, and the node-trust agent installs the real one only
+# once the cluster runs: until then the placeholder answers every request
+# with an error (the kubelet then pulls without its credentials).
+credential_provider_config() {
+  mkdir -p "$CREDENTIAL_PROVIDER_DIR"
+  local bin=$CREDENTIAL_PROVIDER_DIR/$CREDENTIAL_PROVIDER_NAME
+  if [ ! -e "$bin" ]; then
+    printf '#!/bin/sh\necho "credential provider not installed yet (the node-trust agent installs it)" >&2\nexit 1\n' >"$bin"
+    chmod 0755 "$bin"
+  fi
+  cat >"$1/credential-providers.yaml" <<EOT
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+- name: $CREDENTIAL_PROVIDER_NAME
+  args: [credential-provider]
+  apiVersion: credentialprovider.kubelet.k8s.io/v1
+  matchImages: ["$IDENTITY_REGISTRY_IP:5000"]
+  defaultCacheDuration: 1m
+  tokenAttributes:
+    serviceAccountTokenAudience: $IDENTITY_AUDIENCE
+    # The credential is the token itself: cached as long as the token lives.
+    cacheType: Token
+    requireServiceAccount: true
 EOT
 }

@@ -41,6 +41,15 @@ CERTS_D=$STATE/certs.d
 CGROUP_ROOT=/$NODE
 CNI_NETWORK=$NODE
 PV_DIR=$STATE/volumes
+# Workload identity (docs/workload-identity.md): the kubelet runs our
+# credential provider (installed by the node-trust agent) for one registry
+# address with one token audience. Both are read when the kubelet starts, so
+# they are fixed here: the registry that pulls with workload identity pins
+# this ClusterIP (spec.expose.service.clusterIP) and trusts this audience.
+CREDENTIAL_PROVIDER_DIR=$STATE/credential-providers
+CREDENTIAL_PROVIDER_NAME=registry-auth-credential-provider
+IDENTITY_REGISTRY_IP=$NET.7.250
+IDENTITY_AUDIENCE=$NODE.registry
 
 NS=(nsenter "--net=/var/run/netns/$NETNS")
 

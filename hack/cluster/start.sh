@@ -38,7 +38,9 @@ start_control_plane() {
 start_node() {
   start_daemon kubelet "$KUBE_BIN/kubelet" --config="$STATE/etc/kubelet.yaml" \
     --kubeconfig="$STATE/kubelet.kubeconfig" --hostname-override="$NODE" --node-ip="$NODE_IP" \
-    --root-dir="$STATE/kubelet"
+    --root-dir="$STATE/kubelet" \
+    --image-credential-provider-config="$STATE/etc/credential-providers.yaml" \
+    --image-credential-provider-bin-dir="$CREDENTIAL_PROVIDER_DIR"
   start_daemon kube-proxy "$KUBE_BIN/kube-proxy" --config="$STATE/etc/kube-proxy.yaml"
   wait_for 120 "node $NODE to be Ready" node_ready
 }

@@ -18,6 +18,10 @@ type env struct {
 	kubeconfig, netns, certsD, images, kubectl, helm, timings string
 	kubeCache                                                 string
 	repo                                                      string
+	// The kubelet's credential provider: where the node-trust agent
+	// installs it, and the one registry address and audience the kubelet
+	// was started with (hack/cluster/lib.sh).
+	providerDir, identityIP, identityAudience string
 }
 
 func loadEnv(t *testing.T) *env {
@@ -31,6 +35,10 @@ func loadEnv(t *testing.T) *env {
 		helm:       os.Getenv("E2E_HELM"),
 		timings:    os.Getenv("E2E_TIMINGS"),
 		kubeCache:  os.Getenv("E2E_KUBE_CACHE"),
+
+		providerDir:      os.Getenv("E2E_CREDENTIAL_PROVIDER_DIR"),
+		identityIP:       os.Getenv("E2E_IDENTITY_IP"),
+		identityAudience: os.Getenv("E2E_IDENTITY_AUDIENCE"),
 	}
 	if e.kubeconfig == "" {
 		t.Skip("no local cluster: run `make test-e2e` (hack/e2e.sh brings up the cluster these tests need)")

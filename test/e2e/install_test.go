@@ -21,12 +21,18 @@ func (j *journey) helmInstall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	start := time.Now()
-	_, err := exe(ctx, "", j.helm, "--kubeconfig", j.kubeconfig, "upgrade", "--install", "registry-auth-operator",
+	args := []string{"--kubeconfig", j.kubeconfig, "upgrade", "--install", "registry-auth-operator",
 		filepath.Join(j.repo, "charts/registry-auth-operator"), "--namespace", operatorNS, "--create-namespace",
-		"--set", "image.repository="+image[:strings.LastIndex(image, ":")],
-		"--set", "image.tag="+image[strings.LastIndex(image, ":")+1:],
-		"--set", "nodeTrust.hostDir="+j.certsD,
-		"--wait", "--timeout", "5m")
+		"--set", "image.repository=" + image[:strings.LastIndex(image, ":")],
+		"--set", "image.tag=" + image[strings.LastIndex(image, ":")+1:],
+		"--set", "nodeTrust.hostDir=" + j.certsD,
+		"--wait", "--timeout", "5m"}
+	if j.providerDir != "" {
+		// The kubelet runs the credential provider from there (workload identity).
+		args = append(args, "--set", "nodeTrust.credentialProvider.enabled=true",
+			"--set", "nodeTrust.credentialProvider.binDir="+j.providerDir)
+	}
+	_, err := exe(ctx, "", j.helm, args...)
 	if err != nil {
 		j.describe(t, operatorNS, "deployment/registry-auth-operator", "pods")
 		t.Fatal(err)

@@ -16,6 +16,11 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 type result struct {
@@ -24,6 +29,10 @@ type result struct {
 	Realm           string `json:"realm"`
 	RealmStatus     int    `json:"realmStatus"`
 	GotToken        bool   `json:"gotToken"`
+	// With -push: the push of a small random image to that reference, with
+	// the same user and password (an in-cluster CI job's push).
+	Pushed    bool   `json:"pushed,omitempty"`
+	PushError string `json:"pushError,omitempty"`
 }
 
 func main() {
@@ -31,11 +40,19 @@ func main() {
 	caPath := flag.String("ca", "", "PEM CA bundle to trust")
 	user := flag.String("user", "", "user for the token request (optional)")
 	pwFile := flag.String("password-file", "", "file holding the user's password")
+	pushRef := flag.String("push", "", "also push a small random image to this reference (host:port/repo:tag)")
 	flag.Parse()
 	res, err := probe(*target, *caPath, *user, *pwFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "probe:", err)
 		os.Exit(1)
+	}
+	if *pushRef != "" {
+		if err := push(*pushRef, *caPath, *user, *pwFile); err != nil {
+			res.PushError = err.Error()
+		} else {
+			res.Pushed = true
+		}
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
@@ -83,6 +100,29 @@ func probe(target, caPath, user, pwFile string) (*result, error) {
 	body, _ := io.ReadAll(io.LimitReader(tr.Body, 1<<20))
 	res.GotToken = json.Unmarshal(body, &tok) == nil && tok.Token != ""
 	return res, nil
+}
+
+// push writes a random one-layer image to ref as user, the password read
+// from pwFile (a projected ServiceAccount token, for a CI job).
+func push(ref, caPath, user, pwFile string) error {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return err
+	}
+	pw, err := os.ReadFile(pwFile)
+	if err != nil {
+		return err
+	}
+	img, err := random.Image(512, 1)
+	if err != nil {
+		return err
+	}
+	client, err := httpClient(caPath)
+	if err != nil {
+		return err
+	}
+	return remote.Write(r, img, remote.WithTransport(client.Transport),
+		remote.WithAuth(&authn.Basic{Username: user, Password: strings.TrimSpace(string(pw))}))
 }
 
 func httpClient(caPath string) (*http.Client, error) {
