@@ -102,6 +102,8 @@ func runSuite(m *testing.M) int {
 	defer cm.stop()
 	testOpts = render.DefaultOptions()
 	testOpts.AuthImage = "registry-auth-operator:test"
+	// Not the fallback registry:3, so tests see the flag's value arrive.
+	testOpts.RegistryImage = "mirror.example/library/registry:3"
 	// Short lifetimes, as the flags allow, so renewals are reachable.
 	testOpts.SigningLifetime = time.Hour
 	testOpts.ServingLifetime = 3 * time.Hour

@@ -134,7 +134,8 @@ func TestAdmissionAcceptsTheClassicSpecAndDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := get(t, ns, "valid", &v1alpha1.RegistryAuth{})
-	if got.Spec.Registry.Image != "registry:3" || got.Spec.Auth.Provider != v1alpha1.ProviderBuiltin ||
+	// No default for the registry image: empty means the operator's --registry-image.
+	if got.Spec.Registry.Image != "" || got.Spec.Auth.Provider != v1alpha1.ProviderBuiltin ||
 		got.Spec.Auth.TokenTTL == nil || got.Spec.Auth.TokenTTL.Duration != 5*time.Minute ||
 		got.Spec.Auth.Users[0].PasswordSecretRef.Key != "password" || got.Spec.Expose.Service.Type != corev1.ServiceTypeClusterIP {
 		t.Errorf("defaults not applied: %+v", got.Spec)

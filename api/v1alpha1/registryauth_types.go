@@ -51,10 +51,9 @@ type RegistryAuthSpec struct {
 
 // RegistrySpec configures the registry container.
 type RegistrySpec struct {
-	// Image of the distribution v3 registry.
+	// Image of the distribution v3 registry. Empty: the operator's default
+	// (--registry-image, the chart's registryImage; registry:3 unless set).
 	// +optional
-	// +kubebuilder:default="registry:3"
-	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
 	Image string `json:"image,omitempty"`
 

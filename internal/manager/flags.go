@@ -40,6 +40,7 @@ func ParseFlags(args []string) (*Config, error) {
 	fs.StringVar(&c.Render.ClusterDomain, "cluster-domain", c.Render.ClusterDomain, "cluster DNS domain, completes Service names in certificates")
 	fs.StringVar(&c.Render.AuthImage, "auth-image", os.Getenv("OPERATOR_IMAGE"), "the operator's own image, run by builtin auth containers (default $OPERATOR_IMAGE)")
 	fs.StringVar(&c.Render.DockerAuthImage, "docker-auth-image", c.Render.DockerAuthImage, "default image of the docker_auth provider")
+	fs.StringVar(&c.Render.RegistryImage, "registry-image", c.Render.RegistryImage, "default image of the registry container (spec.registry.image overrides it), e.g. a mirror's in an air-gapped cluster")
 	fs.DurationVar(&c.Render.CALifetime, "ca-lifetime", c.Render.CALifetime, "lifetime of the CAs the operator creates")
 	fs.DurationVar(&c.Render.ServingLifetime, "serving-cert-lifetime", c.Render.ServingLifetime, "lifetime of serving certificates the operator issues")
 	fs.DurationVar(&c.Render.SigningLifetime, "signing-cert-lifetime", c.Render.SigningLifetime, "lifetime of token-signing certificates")
@@ -64,6 +65,9 @@ func ParseFlags(args []string) (*Config, error) {
 	}
 	if c.Render.AuthImage == "" {
 		return nil, errors.New("--auth-image (or $OPERATOR_IMAGE) is required: the builtin auth container runs the operator's own image")
+	}
+	if c.Render.RegistryImage == "" || c.Render.DockerAuthImage == "" {
+		return nil, errors.New("--registry-image and --docker-auth-image must not be empty")
 	}
 	if c.NodeTrustConfig != "" && c.Namespace == "" {
 		return nil, errors.New("--node-trust-configmap needs $POD_NAMESPACE (the operator's namespace)")

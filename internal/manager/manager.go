@@ -56,7 +56,7 @@ func Main(args []string) int {
 	}
 	_ = mgr.AddHealthzCheck("healthz", healthz.Ping)
 	_ = mgr.AddReadyzCheck("readyz", healthz.Ping)
-	log.Info("starting manager", "authImage", cfg.Render.AuthImage, "clusterDomain", cfg.Render.ClusterDomain,
+	log.Info("starting manager", "authImage", cfg.Render.AuthImage, "registryImage", cfg.Render.RegistryImage, "dockerAuthImage", cfg.Render.DockerAuthImage, "clusterDomain", cfg.Render.ClusterDomain,
 		"watchNamespaces", cfg.WatchNamespaces, "maxConcurrentReconciles", cfg.MaxConcurrentReconciles)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "manager stopped")

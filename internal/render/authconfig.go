@@ -32,7 +32,7 @@ func AuthConfig(ra *v1alpha1.RegistryAuth, w Wiring, hashes map[string]string) (
 			Expiration:         int64(w.TokenTTL.Seconds()),
 			Certificate:        TokenSigningDir + "/tls.crt",
 			Key:                TokenSigningDir + "/tls.key",
-			DisableLegacyKeyID: !legacyKeyIDs(ra),
+			DisableLegacyKeyID: !legacyKeyIDs(w),
 		},
 		Users: map[string]*authconfig.User{},
 	}
@@ -79,11 +79,11 @@ func AuthConfig(ra *v1alpha1.RegistryAuth, w Wiring, hashes map[string]string) (
 // and each rejects the other's. So a docker_auth registry whose image is
 // tagged 2 or 2.x gets legacy IDs; every other tag (registry:3, the default)
 // gets thumbprints. The builtin server sends x5c, which both lines verify.
-func legacyKeyIDs(ra *v1alpha1.RegistryAuth) bool {
-	if Provider(ra) != v1alpha1.ProviderDockerAuth {
+func legacyKeyIDs(w Wiring) bool {
+	if w.Provider != v1alpha1.ProviderDockerAuth {
 		return false
 	}
-	image, _, _ := strings.Cut(ra.Spec.Registry.Image, "@")
+	image, _, _ := strings.Cut(w.RegistryImage, "@")
 	i := strings.LastIndex(image, ":")
 	if i < 0 || strings.Contains(image[i:], "/") {
 		return false // no tag

@@ -61,9 +61,9 @@ func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, podAnnotations m
 		Volumes: commonVolumes(ra, names),
 	}
 	if Provider(ra) == v1alpha1.ProviderDockerAuth {
-		pod.Containers = []corev1.Container{registryContainer(ra, true), dockerAuthContainer(ra, opts)}
+		pod.Containers = []corev1.Container{registryContainer(ra, opts, true), dockerAuthContainer(ra, opts)}
 	} else {
-		pod.Containers = []corev1.Container{builtinAuthContainer(ra, opts), registryContainer(ra, false)}
+		pod.Containers = []corev1.Container{builtinAuthContainer(ra, opts), registryContainer(ra, opts, false)}
 	}
 	for i := range pod.Containers {
 		// A crashing container's last log lines become its termination
@@ -105,13 +105,9 @@ func strategy(ra *v1alpha1.RegistryAuth) appsv1.DeploymentStrategy {
 }
 
 func builtinAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Container {
-	image := ra.Spec.Auth.Image
-	if image == "" {
-		image = opts.AuthImage
-	}
 	return corev1.Container{
 		Name:  ContainerAuth,
-		Image: image,
+		Image: AuthImage(ra, opts),
 		Args: append([]string{
 			"auth-server",
 			"--config=" + AuthConfigDir + "/" + authconfig.ConfigFile,
@@ -133,13 +129,9 @@ func builtinAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Contai
 }
 
 func dockerAuthContainer(ra *v1alpha1.RegistryAuth, opts Options) corev1.Container {
-	image := ra.Spec.Auth.Image
-	if image == "" {
-		image = opts.DockerAuthImage
-	}
 	return corev1.Container{
 		Name:  ContainerAuth,
-		Image: image,
+		Image: AuthImage(ra, opts),
 		// --logtostderr, not --alsologtostderr: the latter makes docker_auth's
 		// logger (glog) also write files under /tmp, which the read-only root
 		// filesystem refuses (it exits at its first log line). A writable
@@ -169,14 +161,10 @@ func authMounts(configDir string) []corev1.VolumeMount {
 	}
 }
 
-func registryContainer(ra *v1alpha1.RegistryAuth, servesTLS bool) corev1.Container {
-	image := ra.Spec.Registry.Image
-	if image == "" {
-		image = "registry:3"
-	}
+func registryContainer(ra *v1alpha1.RegistryAuth, opts Options, servesTLS bool) corev1.Container {
 	c := corev1.Container{
 		Name:  ContainerRegistry,
-		Image: image,
+		Image: RegistryImage(ra, opts),
 		Args:  []string{"serve", RegistryConfigDir + "/" + RegistryConfigFile},
 		Env: []corev1.EnvVar{
 			{Name: "REGISTRY_HTTP_SECRET", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{

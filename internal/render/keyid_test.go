@@ -13,25 +13,31 @@ func TestDockerAuthKeyIDFollowsRegistryLine(t *testing.T) {
 		provider v1alpha1.AuthProvider
 		image    string
 		legacy   bool
+		// defaultImage is the operator's --registry-image.
+		defaultImage string
 	}{
-		{v1alpha1.ProviderDockerAuth, "registry:3", false},
-		{v1alpha1.ProviderDockerAuth, "", false},
-		{v1alpha1.ProviderDockerAuth, "registry:3.1.2@sha256:0123", false},
-		{v1alpha1.ProviderDockerAuth, "registry:2", true},
-		{v1alpha1.ProviderDockerAuth, "docker.io/library/registry:2.8.3", true},
-		{v1alpha1.ProviderDockerAuth, "mirror.example:5000/registry", false},
-		{v1alpha1.ProviderDockerAuth, "mirror.example:5000/registry:2.8", true},
-		{v1alpha1.ProviderDockerAuth, "registry:20.1", false},
-		{v1alpha1.ProviderBuiltin, "registry:2.8", false},
+		{v1alpha1.ProviderDockerAuth, "registry:3", false, ""},
+		{v1alpha1.ProviderDockerAuth, "", false, ""},
+		{v1alpha1.ProviderDockerAuth, "registry:3.1.2@sha256:0123", false, ""},
+		{v1alpha1.ProviderDockerAuth, "registry:2", true, ""},
+		{v1alpha1.ProviderDockerAuth, "docker.io/library/registry:2.8.3", true, ""},
+		{v1alpha1.ProviderDockerAuth, "mirror.example:5000/registry", false, ""},
+		{v1alpha1.ProviderDockerAuth, "mirror.example:5000/registry:2.8", true, ""},
+		{v1alpha1.ProviderDockerAuth, "registry:20.1", false, ""},
+		{v1alpha1.ProviderBuiltin, "registry:2.8", false, ""},
+		{v1alpha1.ProviderDockerAuth, "", true, "mirror.example:5000/registry:2.8"},
+		{v1alpha1.ProviderDockerAuth, "registry:3", false, "mirror.example:5000/registry:2.8"},
 	} {
 		ra := dockerAuth()
 		ra.Spec.Auth.Provider, ra.Spec.Registry.Image = tc.provider, tc.image
-		cfg, err := AuthConfig(ra, Wire(ra, testOptions, nil), hashes)
+		opts := testOptions
+		opts.RegistryImage = tc.defaultImage
+		cfg, err := AuthConfig(ra, Wire(ra, opts, nil), hashes)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := !cfg.Token.DisableLegacyKeyID; got != tc.legacy {
-			t.Errorf("%s %q: legacy key IDs = %v, want %v", tc.provider, tc.image, got, tc.legacy)
+			t.Errorf("%s %q (default %q): legacy key IDs = %v, want %v", tc.provider, tc.image, tc.defaultImage, got, tc.legacy)
 		}
 	}
 }

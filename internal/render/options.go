@@ -15,6 +15,8 @@ type Options struct {
 	AuthImage string
 	// DockerAuthImage is the default image of the docker_auth provider.
 	DockerAuthImage string
+	// RegistryImage is the default image of the registry container.
+	RegistryImage string
 	// CALifetime, ServingLifetime and SigningLifetime of generated certificates.
 	CALifetime      time.Duration
 	ServingLifetime time.Duration
@@ -25,11 +27,16 @@ type Options struct {
 	ServingCAOverlap time.Duration
 }
 
+// DefaultRegistryImage is distribution v3, the line the rendered config is
+// written for (and tested with).
+const DefaultRegistryImage = "registry:3"
+
 // DefaultOptions are the documented defaults of the manager flags.
 func DefaultOptions() Options {
 	return Options{
 		ClusterDomain:    "cluster.local",
 		DockerAuthImage:  "cesanta/docker_auth:1.14.0",
+		RegistryImage:    DefaultRegistryImage,
 		CALifetime:       10 * 365 * 24 * time.Hour,
 		ServingLifetime:  90 * 24 * time.Hour,
 		SigningLifetime:  7 * 24 * time.Hour,

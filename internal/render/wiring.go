@@ -48,6 +48,9 @@ type Wiring struct {
 	ServiceDNS string
 	// URLs of the registry for each kind of client.
 	URLs v1alpha1.RegistryURLs
+	// RegistryImage is the registry container's image (spec or default):
+	// docker_auth's key IDs depend on its line.
+	RegistryImage string
 }
 
 // Provider returns the effective provider.
@@ -68,6 +71,8 @@ func Wire(ra *v1alpha1.RegistryAuth, opts Options, svc *corev1.Service) Wiring {
 		Issuer:     ra.Spec.Auth.Issuer,
 		TokenTTL:   DefaultTokenTTL,
 		ServiceDNS: fmt.Sprintf("%s.%s.svc", names.Service, ra.Namespace),
+
+		RegistryImage: RegistryImage(ra, opts),
 	}
 	if w.Service == "" {
 		w.Service = ra.Name + "." + ra.Namespace

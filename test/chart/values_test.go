@@ -47,6 +47,7 @@ func TestManagerContract(t *testing.T) {
 		"health-probe-bind-address": ":8081",
 		"cluster-domain":            "cluster.local",
 		"docker-auth-image":         "cesanta/docker_auth:1.14.0",
+		"registry-image":            "registry:3",
 		"ca-lifetime":               "87600h",
 		"serving-cert-lifetime":     "2160h",
 		"signing-cert-lifetime":     "168h",
@@ -69,6 +70,21 @@ func TestManagerContract(t *testing.T) {
 	psc := nested(t, d, "spec", "template", "spec", "securityContext").(map[string]any)
 	if psc["runAsNonRoot"] != true || fmt.Sprint(psc["runAsUser"]) != "65532" {
 		t.Errorf("manager pod security context: %v", psc)
+	}
+}
+
+// TestDefaultImagesReachTheManager: an air-gapped install points the
+// default registry and docker_auth images at its mirror.
+func TestDefaultImagesReachTheManager(t *testing.T) {
+	a := args(t, find(t, mustHelmTemplate(t, "--set", "registryImage=mirror.example/library/registry:3.1.2",
+		"--set", "dockerAuthImage=mirror.example/cesanta/docker_auth:1.14.0"), "Deployment", release))
+	for name, want := range map[string]string{
+		"registry-image":    "mirror.example/library/registry:3.1.2",
+		"docker-auth-image": "mirror.example/cesanta/docker_auth:1.14.0",
+	} {
+		if v, ok := flag(a, name); !ok || v != want {
+			t.Errorf("--%s=%q (set: %v), want %q", name, v, ok, want)
+		}
 	}
 }
 
@@ -147,6 +163,9 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"certificates.caLifetime=ten years",
 		"metrics.port=0",
 		"unknownKey=1",
+		"registryImage=",
+		"registryImage=mirror.example/registry:3 --debug",
+		"dockerAuthImage=",
 	} {
 		if _, err := helmTemplate(t, "--set", bad); err == nil {
 			t.Errorf("--set %s was accepted", bad)
