@@ -35,6 +35,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&o.CacheTTL, "credential-cache-ttl", 2*time.Minute, "how long a verified password is remembered (0 disables)")
 	fs.StringVar(&o.MaintenanceFile, "maintenance-file", "", "while this file exists, writes through the front door get 503 + Retry-After (garbage collection); its first line is the reason shown")
 	fs.DurationVar(&o.MaintenanceRetryAfter, "maintenance-retry-after", DefaultMaintenanceRetryAfter, "Retry-After given to writes refused in maintenance")
+	fs.StringVar(&o.StorageDir, "storage-dir", "", "the registry's storage, mounted read-only: /metrics reports its filesystem's used and total bytes")
 	fs.DurationVar(&o.RefreshTokenTTL, "refresh-token-ttl", 30*24*time.Hour, "lifetime of refresh tokens")
 	fs.IntVar(&o.MaxConnsPerClient, "max-conns-per-client", 256, "open connections one client address (IPv6: /64) may hold; trusted proxies are exempt; 0 = no cap")
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", DefaultBcryptCost, "the bcrypt cost every user's hash must have; users with another cost cannot log in")

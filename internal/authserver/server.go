@@ -40,7 +40,10 @@ type Options struct {
 	// (maintenance.go); MaintenanceRetryAfter is what clients are told.
 	MaintenanceFile       string
 	MaintenanceRetryAfter time.Duration
-	Logger                *slog.Logger
+	// StorageDir, when set, is the registry's storage, mounted read-only:
+	// /metrics reports its filesystem's usage (storage.go).
+	StorageDir string
+	Logger     *slog.Logger
 	// TokenReviews checks this cluster's ServiceAccount tokens for a
 	// kubernetes identity; nil means the Pod's in-cluster credentials.
 	TokenReviews authnclient.TokenReviewInterface
@@ -111,6 +114,9 @@ func New(o Options) (*Server, error) {
 		fallbackKey: randomBytes(32),
 	}
 	s.maint = newMaintenance(o.MaintenanceFile, o.MaintenanceRetryAfter, s.metrics.registry)
+	if o.StorageDir != "" {
+		s.metrics.registry.MustRegister(newStorageCollector(o.StorageDir))
+	}
 	if o.RefreshKeyPath == "" {
 		s.log.Warn("no --refresh-key-file: refresh tokens are signed with a per-process key and do not survive a restart or work across replicas")
 	}

@@ -74,6 +74,7 @@ func DesiredDeployment(ra *v1alpha1.RegistryAuth, opts Options, podAnnotations m
 	addAPIAccess(ra, &pod)
 	spreadReplicas(ra, &pod)
 	applyPodSettings(ra, &pod)
+	addStorageUsage(ra, &pod)
 	return &appsv1.Deployment{
 		TypeMeta:   typeMeta("apps/v1", "Deployment"),
 		ObjectMeta: objectMeta(ra, names.Deployment, "registry"),
