@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +18,10 @@ import (
 // the auth-server gets SIGTERM completes; new connections are refused; the
 // process exits 0.
 func TestDrainOnSIGTERM(t *testing.T) {
-	s := newStack(t, frontDoor)
+	// A maintenance file that never exists: maintenance stays off, but the
+	// front door counts writes in flight, which tells when the upload below
+	// has reached it (see the wait before SIGTERM).
+	s := newStack(t, frontDoor, withArgs("--maintenance-file="+filepath.Join(t.TempDir(), "absent")))
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: s.tls.Clone()}}
 
 	q := url.Values{"service": {service}, "scope": {"repository:library/big:pull,push"}}
@@ -60,6 +64,19 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	if _, err := pw.Write(make([]byte, chunk)); err != nil {
 		t.Fatal(err)
 	}
+	// SIGTERM only once the front door is serving the PATCH: before that the
+	// request may still sit on an idle keep-alive connection, which a
+	// graceful shutdown closes by design (the client then sees a reset; seen
+	// once on a busy machine).
+	waitFor(t, "the upload to be in flight at the front door", func() bool {
+		r, err := http.Get("http://" + s.monitor + "/maintenance")
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		var st struct{ InflightWrites int }
+		return json.NewDecoder(r.Body).Decode(&st) == nil && st.InflightWrites == 1
+	})
 	if err := s.auth.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
